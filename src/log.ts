@@ -1,0 +1,195 @@
+/**
+ * Structured logging: one event per line on stderr, JSON lines by default or logfmt on request.
+ * Every line has `ts` (UTC ISO), `level` and `event` (a stable snake_case name) plus context
+ * fields. Everything passes the redaction layer (`redact.ts`) before it is written.
+ *
+ * Backed by LogTape. The rest of the code depends only on the small `Logger` interface below, so
+ * tests inject `MemoryLogger` and assert on events.
+ */
+import {
+  configureSync,
+  getLogger,
+  type Logger as LogTapeLogger,
+  type LogLevel,
+  type LogRecord,
+} from "@logtape/logtape";
+import { redact } from "./redact.ts";
+
+export type Fields = Record<string, unknown>;
+export type Level = "debug" | "info" | "warn" | "error";
+export type LogFormat = "json" | "logfmt";
+
+export const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"];
+
+export interface Logger {
+  debug(event: string, fields?: Fields): void;
+  info(event: string, fields?: Fields): void;
+  warn(event: string, fields?: Fields): void;
+  error(event: string, fields?: Fields): void;
+  /** A logger that adds `fields` to every event. */
+  with(fields: Fields): Logger;
+}
+
+export interface LogEntry {
+  ts: string;
+  level: Level;
+  event: string;
+  [key: string]: unknown;
+}
+
+const TO_LOGTAPE: Record<Level, LogLevel> = {
+  debug: "debug",
+  info: "info",
+  warn: "warning",
+  error: "error",
+};
+const FROM_LOGTAPE: Partial<Record<LogLevel, Level>> = {
+  trace: "debug",
+  debug: "debug",
+  info: "info",
+  warning: "warn",
+  error: "error",
+  fatal: "error",
+};
+
+/** Turns a LogTape record into our entry shape, redacted. */
+function toEntry(record: LogRecord): LogEntry {
+  const props = redact(record.properties) as Fields;
+  return {
+    ts: new Date(record.timestamp).toISOString(),
+    level: FROM_LOGTAPE[record.level] ?? "info",
+    event: String(record.rawMessage),
+    ...props,
+  };
+}
+
+/** Formats an entry as one logfmt line. */
+export function formatLogfmt(entry: LogEntry): string {
+  return Object.entries(entry).map(([k, v]) => {
+    const s = typeof v === "string" ? v : JSON.stringify(v) ?? "null";
+    return /^[^\s"=]+$/.test(s) ? `${k}=${s}` : `${k}=${JSON.stringify(s)}`;
+  }).join(" ");
+}
+
+/** Formats an entry as one JSON line. */
+export function formatJson(entry: LogEntry): string {
+  return JSON.stringify(entry);
+}
+
+class LogTapeAdapter implements Logger {
+  #inner: LogTapeLogger;
+  constructor(inner: LogTapeLogger) {
+    this.#inner = inner;
+  }
+  debug(event: string, fields: Fields = {}): void {
+    this.#inner.debug(event, fields);
+  }
+  info(event: string, fields: Fields = {}): void {
+    this.#inner.info(event, fields);
+  }
+  warn(event: string, fields: Fields = {}): void {
+    this.#inner.warn(event, fields);
+  }
+  error(event: string, fields: Fields = {}): void {
+    this.#inner.error(event, fields);
+  }
+  with(fields: Fields): Logger {
+    return new LogTapeAdapter(this.#inner.with(fields));
+  }
+}
+
+export interface CreateLoggerOptions {
+  level?: Level;
+  format?: LogFormat;
+  /** Where each formatted line goes (without its newline). Default: stderr. */
+  write?: (line: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+/** Writes a line to stderr synchronously, so lines of concurrent tasks never interleave. */
+export function writeStderrLine(line: string): void {
+  Deno.stderr.writeSync(encoder.encode(line + "\n"));
+}
+
+/**
+ * Configures LogTape for this process and returns the root logger. Called once by the CLI; calling
+ * it again replaces the previous configuration.
+ */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const format = options.format ?? "json";
+  const write = options.write ?? writeStderrLine;
+  const sink = (record: LogRecord) => {
+    const entry = toEntry(record);
+    write(format === "logfmt" ? formatLogfmt(entry) : formatJson(entry));
+  };
+  configureSync({
+    reset: true,
+    sinks: { main: sink },
+    loggers: [
+      { category: ["snapsentry"], lowestLevel: TO_LOGTAPE[options.level ?? "info"], sinks: ["main"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
+    ],
+  });
+  return new LogTapeAdapter(getLogger(["snapsentry"]));
+}
+
+/** Parses a `--log-level` value; throws RangeError with the accepted values. */
+export function parseLevel(value: string): Level {
+  const v = value.toLowerCase() === "warning" ? "warn" : value.toLowerCase();
+  if ((LEVELS as readonly string[]).includes(v)) return v as Level;
+  throw new RangeError(
+    `Cannot use log level "${value}": expected one of ${LEVELS.map((l) => `"${l}"`).join(", ")}`,
+  );
+}
+
+/** A logger that keeps entries in memory (tests, and the daemon's recent-events view). */
+export class MemoryLogger implements Logger {
+  readonly entries: LogEntry[];
+  #fields: Fields;
+  #minLevel: number;
+  constructor(options: { level?: Level; entries?: LogEntry[]; fields?: Fields } = {}) {
+    this.entries = options.entries ?? [];
+    this.#fields = options.fields ?? {};
+    this.#minLevel = LEVELS.indexOf(options.level ?? "debug");
+  }
+  #push(level: Level, event: string, fields: Fields = {}) {
+    if (LEVELS.indexOf(level) < this.#minLevel) return;
+    const props = redact({ ...this.#fields, ...fields }) as Fields;
+    this.entries.push({ ts: new Date().toISOString(), level, event, ...props });
+  }
+  debug(event: string, fields?: Fields): void {
+    this.#push("debug", event, fields);
+  }
+  info(event: string, fields?: Fields): void {
+    this.#push("info", event, fields);
+  }
+  warn(event: string, fields?: Fields): void {
+    this.#push("warn", event, fields);
+  }
+  error(event: string, fields?: Fields): void {
+    this.#push("error", event, fields);
+  }
+  with(fields: Fields): Logger {
+    return new MemoryLogger({
+      level: LEVELS[this.#minLevel] ?? "debug",
+      entries: this.entries,
+      fields: { ...this.#fields, ...fields },
+    });
+  }
+  /** Entries with the given event name. */
+  events(event: string): LogEntry[] {
+    return this.entries.filter((e) => e.event === event);
+  }
+}
+
+/** A logger that drops everything. */
+export const nullLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  with() {
+    return nullLogger;
+  },
+};
