@@ -1,0 +1,122 @@
+/**
+ * Domain types of the OpenStack adapter: camelCase, with times as `Temporal.Instant`. Wire JSON is
+ * mapped to these in exactly one place (the Cinder/Keystone client modules). Cinder's `created_at`
+ * has no zone designator and is UTC.
+ */
+
+export interface Attachment {
+  attachmentId: string;
+  serverId: string | null;
+  hostName: string | null;
+  device: string | null;
+  attachedAt: Temporal.Instant | null;
+}
+
+export interface Volume {
+  id: string;
+  name: string;
+  status: string;
+  /** GiB. */
+  size: number;
+  metadata: Record<string, string>;
+  attachments: Attachment[];
+  multiattach: boolean;
+  bootable: boolean;
+  volumeType: string | null;
+  availabilityZone: string | null;
+  createdAt: Temporal.Instant;
+  projectId: string | null;
+}
+
+export interface Snapshot {
+  id: string;
+  name: string;
+  description: string | null;
+  volumeId: string;
+  status: string;
+  /** GiB. */
+  size: number;
+  metadata: Record<string, string>;
+  createdAt: Temporal.Instant;
+  updatedAt: Temporal.Instant | null;
+  progress: string | null;
+  projectId: string | null;
+}
+
+export interface QuotaUsage {
+  /** -1 means unlimited. */
+  limit: number;
+  inUse: number;
+  reserved: number;
+  allocated: number;
+}
+
+export interface QuotaSet {
+  projectId: string;
+  snapshots: QuotaUsage;
+  gigabytes: QuotaUsage;
+  volumes: QuotaUsage;
+  /** Every quota key returned, per-volume-type ones included. */
+  all: Record<string, QuotaUsage>;
+}
+
+export interface ListVolumesOptions {
+  /** Server-side metadata filter (exact match on every pair). */
+  metadata?: Record<string, string>;
+  status?: string;
+  /** Page size (capped at the server's maximum, 1000 by default). */
+  limit?: number;
+}
+
+export interface ListSnapshotsOptions {
+  /** Server-side from microversion 3.22; filtered client-side below it. */
+  metadata?: Record<string, string>;
+  status?: string;
+  volumeId?: string;
+  limit?: number;
+}
+
+export interface CreateSnapshotOptions {
+  volumeId: string;
+  name: string;
+  description?: string;
+  metadata: Record<string, string>;
+  /** Sent only below microversion 3.66, where in-use volumes need it. */
+  force?: boolean;
+}
+
+/** The Cinder v3 calls snapsentry makes. Implemented by `CinderClient`. */
+export interface BlockStorageApi {
+  /** Negotiated microversion, e.g. "3.70". */
+  readonly microversion: string;
+  readonly projectId: string;
+  listVolumes(options?: ListVolumesOptions): Promise<Volume[]>;
+  getVolume(id: string): Promise<Volume>;
+  /** POST …/metadata: merges keys, keeps the others. Returns the resulting map. */
+  mergeVolumeMetadata(id: string, metadata: Record<string, string>): Promise<Record<string, string>>;
+  /** DELETE …/metadata/{key}; a missing key is not an error. */
+  deleteVolumeMetadataKey(id: string, key: string): Promise<void>;
+  listSnapshots(options?: ListSnapshotsOptions): Promise<Snapshot[]>;
+  /** POST /snapshots. Never retried blindly: on timeout, 5xx or a dropped connection it throws. */
+  createSnapshot(options: CreateSnapshotOptions): Promise<Snapshot>;
+  getSnapshot(id: string): Promise<Snapshot>;
+  /** DELETE; resolves when Cinder accepted it (202) or the snapshot is already gone (404). */
+  deleteSnapshot(id: string): Promise<void>;
+  /** os-force_delete (admin by default policy). */
+  forceDeleteSnapshot(id: string): Promise<void>;
+  /** os-reset_status (admin by default policy). */
+  resetSnapshotStatus(id: string, status: string): Promise<void>;
+  updateSnapshotMetadata(
+    id: string,
+    metadata: Record<string, string>,
+  ): Promise<Record<string, string>>;
+  getQuotaSet(): Promise<QuotaSet>;
+}
+
+/** Counts of API requests, by method and kind (e.g. "GET volumes/detail") and by status. */
+export interface RequestStatsSnapshot {
+  total: number;
+  byKind: Record<string, number>;
+  /** Key: "METHOD STATUS", e.g. "GET 200"; status "error" for transport failures. */
+  byMethodStatus: Record<string, number>;
+}
