@@ -1,0 +1,44 @@
+/**
+ * snapsentry entry point: builds the real dependencies, runs the CLI and exits with its code.
+ * Nothing else happens here.
+ */
+import { systemClock } from "./src/clock.ts";
+import { type CliDeps, runCli } from "./src/cli/mod.ts";
+import { createLogger } from "./src/log.ts";
+
+const encoder = new TextEncoder();
+const controller = new AbortController();
+
+function realDeps(): CliDeps {
+  return {
+    env: Deno.env.toObject(),
+    writeOut: (t) => {
+      Deno.stdout.writeSync(encoder.encode(t));
+    },
+    writeErr: (t) => {
+      Deno.stderr.writeSync(encoder.encode(t));
+    },
+    makeLogger: ({ level, format }) => createLogger({ level, format }),
+    clock: systemClock,
+    fetch: globalThis.fetch.bind(globalThis),
+    readTextFile: (p) => Deno.readTextFile(p),
+    cwd: Deno.cwd(),
+    homeDir: Deno.env.get("HOME"),
+    signal: controller.signal,
+    onSignal(handler) {
+      const int = () => handler("SIGINT");
+      const term = () => handler("SIGTERM");
+      Deno.addSignalListener("SIGINT", int);
+      Deno.addSignalListener("SIGTERM", term);
+      return () => {
+        Deno.removeSignalListener("SIGINT", int);
+        Deno.removeSignalListener("SIGTERM", term);
+      };
+    },
+  };
+}
+
+if (import.meta.main) {
+  const code = await runCli(Deno.args, realDeps());
+  Deno.exit(code);
+}

@@ -1,0 +1,71 @@
+/**
+ * What a command needs from the outside world. `main.ts` builds the real one; tests build one with
+ * captured streams, an in-memory environment and the emulator's fetch.
+ */
+import type { Clock } from "../clock.ts";
+import { type Fields, type Level, type LogFormat, type Logger, MemoryLogger } from "../log.ts";
+
+export interface CliDeps {
+  env: Record<string, string | undefined>;
+  /** Command output (stdout). Receives whole chunks; add your own newlines. */
+  writeOut: (text: string) => void;
+  /** Human-facing errors (stderr). */
+  writeErr: (text: string) => void;
+  /** Makes the run's logger; the real one writes JSON lines to stderr. */
+  makeLogger: (options: { level: Level; format: LogFormat }) => Logger;
+  clock: Clock;
+  fetch: typeof fetch;
+  readTextFile: (path: string) => Promise<string>;
+  cwd: string;
+  homeDir: string | undefined;
+  /** Aborted on SIGINT/SIGTERM (daemon shutdown). */
+  signal?: AbortSignal;
+  /** Subscribes to shutdown signals; returns an unsubscribe function. Real: SIGINT/SIGTERM. */
+  onSignal?: (handler: (signal: "SIGINT" | "SIGTERM") => void) => () => void;
+}
+
+/** Options every command shares (the Go tool's global flags, plus ours). */
+export interface GlobalOptions {
+  cloud?: string;
+  logLevel: Level;
+  logFormat: LogFormat;
+  /** Seconds; 0 = none. */
+  timeout: number;
+  webhookUrl?: string;
+  webhookUsername?: string;
+  webhookPassword?: string;
+  /** `--now` replay instant, when the command supports it. */
+  now?: Temporal.Instant;
+}
+
+/** Test helper: deps with captured output and a memory logger. */
+export interface CapturedDeps extends CliDeps {
+  out: string[];
+  err: string[];
+  logs: MemoryLogger;
+}
+
+export function capturedDeps(overrides: Partial<CliDeps> & Pick<CliDeps, "clock">): CapturedDeps {
+  const out: string[] = [];
+  const err: string[] = [];
+  const logs = new MemoryLogger();
+  return {
+    env: {},
+    writeOut: (t) => out.push(t),
+    writeErr: (t) => err.push(t),
+    makeLogger: ({ level }) => {
+      const l = new MemoryLogger({ level, entries: logs.entries });
+      return l;
+    },
+    fetch: () => Promise.reject(new TypeError("no network in tests")),
+    readTextFile: (p) => Promise.reject(new Deno.errors.NotFound(`No such file: ${p}`)),
+    cwd: "/nonexistent",
+    homeDir: undefined,
+    ...overrides,
+    out,
+    err,
+    logs,
+  };
+}
+
+export type { Fields };

@@ -1,0 +1,218 @@
+/**
+ * The command-line program: commander wiring, global flags with their environment fallbacks, and
+ * the mapping from outcomes and errors to exit codes (0 ok, 1 the run did its work but something
+ * failed, 2 usage or configuration error). Commands return or throw; only `runCli` picks the code.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { ConfigError, describeError, exitCodeFor, SnapsentryError, UsageError } from "../errors.ts";
+import { type Level, type LogFormat, type Logger, parseLevel } from "../log.ts";
+import { registerSecret } from "../redact.ts";
+import type { CliDeps, GlobalOptions } from "./context.ts";
+import { toJson } from "./output.ts";
+import { COMMANDS } from "./commands/mod.ts";
+
+/** What every command gets: the deps plus resolved globals, the logger and output helpers. */
+export interface CommandContext {
+  readonly deps: CliDeps;
+  /** Global options resolved from flags, then the environment. Valid inside an action. */
+  globals(): GlobalOptions;
+  /** The run's logger (configured from --log-level/--log-format). */
+  logger(): Logger;
+  /** Writes a line to stdout. */
+  out(text: string): void;
+  /** Writes redacted pretty JSON to stdout. */
+  json(value: unknown): void;
+  /** Raises the exit code (the highest one set wins). */
+  setExitCode(code: number): void;
+}
+
+export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
+
+/** Adds "Example:" help text to a command. */
+export function withExamples(cmd: Command, ...examples: string[]): Command {
+  return cmd.addHelpText(
+    "after",
+    `\nExample${examples.length > 1 ? "s" : ""}:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`,
+  );
+}
+
+function parseTimeout(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(
+      `Cannot use --timeout "${value}": expected a whole number of seconds (0 = no timeout)`,
+    );
+  }
+  return Number(value);
+}
+
+function parseFormat(value: string): LogFormat {
+  if (value === "json" || value === "logfmt") return value;
+  throw new UsageError(`Cannot use --log-format "${value}": expected "json" or "logfmt"`);
+}
+
+/** Resolves the global flags, falling back to SNAPSENTRY_* variables (and OS_CLOUD for --cloud). */
+export function resolveGlobals(
+  opts: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): GlobalOptions {
+  const pick = (flag: unknown, ...vars: string[]): string | undefined => {
+    if (typeof flag === "string" && flag !== "") return flag;
+    for (const v of vars) {
+      const value = env[v];
+      if (value !== undefined && value !== "") return value;
+    }
+    return undefined;
+  };
+  let logLevel: Level;
+  const levelText = pick(opts.logLevel, "SNAPSENTRY_LOG_LEVEL") ?? "info";
+  try {
+    logLevel = parseLevel(levelText);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const webhookPassword = pick(opts.webhookPassword, "SNAPSENTRY_WEBHOOK_PASSWORD");
+  registerSecret(webhookPassword);
+  const globals: GlobalOptions = {
+    logLevel,
+    logFormat: parseFormat(pick(opts.logFormat, "SNAPSENTRY_LOG_FORMAT") ?? "json"),
+    timeout: parseTimeout(pick(opts.timeout, "SNAPSENTRY_TIMEOUT") ?? "0"),
+  };
+  const cloud = pick(opts.cloud, "SNAPSENTRY_CLOUD", "OS_CLOUD");
+  if (cloud !== undefined) globals.cloud = cloud;
+  const webhookUrl = pick(opts.webhookUrl, "SNAPSENTRY_WEBHOOK_URL");
+  if (webhookUrl !== undefined) globals.webhookUrl = webhookUrl;
+  const webhookUsername = pick(opts.webhookUsername, "SNAPSENTRY_WEBHOOK_USERNAME");
+  if (webhookUsername !== undefined) globals.webhookUsername = webhookUsername;
+  if (webhookPassword !== undefined) globals.webhookPassword = webhookPassword;
+  return globals;
+}
+
+/** Builds the program. Exposed for tests that inspect help text. */
+export function buildProgram(deps: CliDeps, state: { exitCode: number; logger?: Logger }): Command {
+  let globals: GlobalOptions | undefined;
+  let logger: Logger | undefined;
+  const ctx: CommandContext = {
+    deps,
+    globals() {
+      if (!globals) throw new TypeError("globals() called outside an action");
+      return globals;
+    },
+    logger() {
+      if (!logger) throw new TypeError("logger() called outside an action");
+      return logger;
+    },
+    out: (text) => deps.writeOut(text.endsWith("\n") ? text : text + "\n"),
+    json: (value) => deps.writeOut(toJson(value)),
+    setExitCode: (code) => {
+      state.exitCode = Math.max(state.exitCode, code);
+    },
+  };
+
+  const program = new Command("snapsentry")
+    .description(
+      "Snapshot lifecycle manager for OpenStack Cinder: policies in volume metadata, " +
+        "snapshots when a window is due, deletion when they expire",
+    )
+    .addOption(
+      new Option("--cloud <name>", "clouds.yaml profile (env SNAPSENTRY_CLOUD, then OS_CLOUD)"),
+    )
+    .addOption(
+      new Option("--log-level <level>", "debug, info, warn or error (env SNAPSENTRY_LOG_LEVEL)"),
+    )
+    .addOption(
+      new Option("--log-format <format>", "json or logfmt (env SNAPSENTRY_LOG_FORMAT)"),
+    )
+    .addOption(
+      new Option(
+        "--timeout <seconds>",
+        "stop starting new work after this many seconds; 0 = none (env SNAPSENTRY_TIMEOUT)",
+      ),
+    )
+    .addOption(
+      new Option("--webhook-url <url>", "POST failure alerts here (env SNAPSENTRY_WEBHOOK_URL)"),
+    )
+    .addOption(
+      new Option(
+        "--webhook-username <user>",
+        "basic-auth user for the webhook (env SNAPSENTRY_WEBHOOK_USERNAME)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--webhook-password <password>",
+        "basic-auth password for the webhook; prefer env SNAPSENTRY_WEBHOOK_PASSWORD",
+      ),
+    )
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => deps.writeOut(s),
+      writeErr: (s) => deps.writeErr(s),
+    })
+    .hook("preAction", (_root, action) => {
+      globals = resolveGlobals(action.optsWithGlobals(), deps.env);
+      logger = deps.makeLogger({ level: globals.logLevel, format: globals.logFormat });
+      state.logger = logger;
+    });
+  withExamples(
+    program,
+    "snapsentry --cloud mycloud status",
+    "snapsentry demo",
+  );
+
+  for (const register of COMMANDS) register(program, ctx);
+  // Every subcommand shares the error handling and output configuration of the root.
+  const configure = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().configureOutput({
+        writeOut: (s) => deps.writeOut(s),
+        writeErr: (s) => deps.writeErr(s),
+      }).showSuggestionAfterError(true);
+      configure(sub);
+    }
+  };
+  configure(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (without the program name) and returns the exit code. */
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  const state: { exitCode: number; logger?: Logger } = { exitCode: 0 };
+  const program = buildProgram(deps, state);
+  if (argv.length === 0) {
+    deps.writeErr(program.helpInformation());
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return state.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
+        error.code === "commander.help"
+      ) {
+        return 0;
+      }
+      // commander already printed its message; usage errors exit 2.
+      return 2;
+    }
+    const verbose = (state.logger !== undefined) &&
+      (deps.env.SNAPSENTRY_LOG_LEVEL === "debug" || argv.includes("debug"));
+    deps.writeErr(`error: ${describeError(error, verbose)}\n`);
+    if (error instanceof SnapsentryError || error instanceof RangeError) {
+      state.logger?.debug("command_failed", {
+        error_code: error instanceof SnapsentryError ? error.code : "range_error",
+        causes: describeError(error, true),
+      });
+      return error instanceof RangeError ? 2 : exitCodeFor(error);
+    }
+    // Not one of ours: a bug. Say so briefly; the stack only at debug level.
+    state.logger?.debug("unexpected_error_stack", {
+      stack: error instanceof Error ? error.stack : String(error),
+    });
+    return 1;
+  }
+}
+
+export { ConfigError };

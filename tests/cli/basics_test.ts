@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { cli } from "../helpers/cli.ts";
+
+Deno.test("version prints version, commit, build date and Deno version without --cloud", async () => {
+  const r = await cli(["version"]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^snapsentry \d+\.\d+\.\d+/);
+  assert.match(r.stdout, /Commit: /);
+  assert.match(r.stdout, /Built: /);
+  assert.match(r.stdout, new RegExp(`Deno: ${Deno.version.deno.replaceAll(".", "\\.")}`));
+});
+
+Deno.test("version --json is machine-readable", async () => {
+  const r = await cli(["version", "--json"]);
+  assert.equal(r.code, 0);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.deno, Deno.version.deno);
+  assert.ok(typeof info.version === "string" && info.version.length > 0);
+});
+
+Deno.test("--help goes to stdout with exit 0 and shows an example", async () => {
+  const r = await cli(["--help"]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /Usage: snapsentry/);
+  assert.match(r.stdout, /Example/);
+  assert.equal(r.stderr, "");
+});
+
+Deno.test("no arguments prints help to stderr and exits 2", async () => {
+  const r = await cli([]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Usage: snapsentry/);
+});
+
+Deno.test("an unknown command exits 2 with a message", async () => {
+  const r = await cli(["bogus"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown command 'bogus'/);
+});
+
+Deno.test("a bad --log-level exits 2 naming the accepted values", async () => {
+  const r = await cli(["--log-level", "loud", "version"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Cannot use log level "loud": expected one of "debug", "info"/);
+});
+
+Deno.test("a bad --timeout exits 2", async () => {
+  const r = await cli(["--timeout", "soon", "version"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Cannot use --timeout "soon"/);
+});
+
+Deno.test("every command has --help with an example", async () => {
+  const root = await cli(["--help"]);
+  const commands = root.stdout.split("Commands:")[1]?.split(/\n\n/)[0] ?? "";
+  const names = [...commands.matchAll(/^ {2}([a-z-]+)/gm)]
+    .map((m) => m[1]!).filter((n) => n !== "help");
+  assert.ok(names.length > 0);
+  for (const name of names) {
+    const r = await cli([name, "--help"]);
+    assert.equal(r.code, 0, `${name} --help exit code`);
+    assert.match(r.stdout, /Example/, `${name} --help has an example`);
+  }
+});
