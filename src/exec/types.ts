@@ -81,3 +81,40 @@ export interface FreshnessEntry {
   intervalSeconds: number;
   verdict: "OK" | "DUE" | "LATE" | "INVALID";
 }
+
+/** A volume's snapshot event for the daemon's 14-day timeline. */
+export interface TimelineEvent {
+  volumeId: string;
+  policy?: string;
+  /** RFC 3339 UTC. */
+  at: string;
+  kind: "created" | "expired" | "failed";
+  snapshotId?: string;
+}
+
+export interface EngineRunOptions {
+  signal?: AbortSignal;
+  dryRun?: boolean;
+  /** Replay instant; default: the clock's now. */
+  now?: Temporal.Instant;
+}
+
+/**
+ * The snapshot engine as the daemon and the CLI use it: one authenticated client lives inside and
+ * is reused across runs (token refreshed before expiry).
+ */
+export interface Engine {
+  /** One `create-snapshots` run: observe, plan, act, report. Never throws for per-volume failures;
+   * throws only when the run could not start (auth, listing) — then the summary is not produced. */
+  create(options?: EngineRunOptions): Promise<RunSummary>;
+  /** One `expire-snapshots` run (zombie sweep included). */
+  expire(options?: EngineRunOptions): Promise<RunSummary>;
+  /** Newest good snapshot per volume and policy, from the last observation (or a new one). */
+  freshness(options?: { refresh?: boolean }): Promise<FreshnessEntry[]>;
+  /** Recent snapshot events (created/expired/failed) for the timeline, newest last. */
+  timeline(): TimelineEvent[];
+  /** Authenticates if needed and makes one cheap Cinder call; throws when either fails. */
+  probe(): Promise<void>;
+  /** API requests so far, by method and status (for metrics). */
+  requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> };
+}
