@@ -93,7 +93,10 @@ export interface BlockStorageApi {
   listVolumes(options?: ListVolumesOptions): Promise<Volume[]>;
   getVolume(id: string): Promise<Volume>;
   /** POST …/metadata: merges keys, keeps the others. Returns the resulting map. */
-  mergeVolumeMetadata(id: string, metadata: Record<string, string>): Promise<Record<string, string>>;
+  mergeVolumeMetadata(
+    id: string,
+    metadata: Record<string, string>,
+  ): Promise<Record<string, string>>;
   /** DELETE …/metadata/{key}; a missing key is not an error. */
   deleteVolumeMetadataKey(id: string, key: string): Promise<void>;
   listSnapshots(options?: ListSnapshotsOptions): Promise<Snapshot[]>;

@@ -1,0 +1,431 @@
+/**
+ * The HTTP transport every OpenStack call goes through: injected `fetch`, Clock and Logger; a
+ * per-request timeout; one global request id per run; retries with capped, jittered exponential
+ * backoff that honour `Retry-After`; typed errors; request counting; an optional rate limiter.
+ *
+ * Authentication is not done here (see keystone.ts): this layer sees a token only as a header
+ * value, which it never logs.
+ */
+import type { Clock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
+import {
+  OpenStackHttpError,
+  type OpenStackHttpErrorInit,
+  QuotaExceededError,
+  RetryExhaustedError,
+  SnapsentryError,
+  TransportError,
+} from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { nullLogger } from "../log.ts";
+import { redactText } from "../redact.ts";
+import type { RequestStatsSnapshot } from "./types.ts";
+
+export type FetchLike = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (default 5). */
+  maxRetries: number;
+  /** First backoff delay (default 500 ms), doubled per attempt. */
+  baseMs: number;
+  /** Largest backoff delay (default 30 s); also caps a server's Retry-After. */
+  capMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseMs: 500, capMs: 30_000 };
+export const DEFAULT_TIMEOUT_MS = 60_000;
+/** Statuses worth retrying for a safe request (SAP's rate limiter uses 498). */
+export const RETRY_STATUSES: readonly number[] = [429, 498, 502, 503, 504];
+const SAFE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Statuses that count as success; anything else throws. */
+  expected: readonly number[];
+  /**
+   * Marks a POST/PATCH as safe to repeat (metadata merge, reset-status, force-delete). Safe
+   * methods (GET, HEAD, PUT, DELETE) are always retried; a snapshot create is never marked.
+   */
+  idempotent?: boolean;
+  /** Stats key, e.g. "GET volumes/detail"; derived from the URL when absent. */
+  kind?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or null for an empty/non-JSON body. */
+  body: unknown;
+  /** `x-openstack-request-id` (or `x-compute-request-id`) of the response. */
+  requestId?: string;
+}
+
+/** Rate limiter hook: resolves when the next request may go. */
+export interface RateLimiter {
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
+/** A token bucket of `perSecond` requests per second (burst of `burst`, default max(1, perSecond)). */
+export function createRateLimiter(
+  perSecond: number,
+  clock: Clock = systemClock,
+  burst = Math.max(1, perSecond),
+): RateLimiter {
+  if (!(perSecond > 0)) throw new RangeError(`Cannot use rate limit "${perSecond}": expected > 0`);
+  let tokens = burst;
+  let last = clock.now().epochMilliseconds;
+  let queue: Promise<void> = Promise.resolve();
+  const take = async (signal?: AbortSignal) => {
+    for (;;) {
+      const now = clock.now().epochMilliseconds;
+      tokens = Math.min(burst, tokens + ((now - last) / 1000) * perSecond);
+      last = now;
+      if (tokens >= 1) {
+        tokens -= 1;
+        return;
+      }
+      await clock.sleep(Math.ceil(((1 - tokens) / perSecond) * 1000), signal);
+    }
+  };
+  return {
+    acquire(signal?: AbortSignal) {
+      const run = queue.then(() => take(signal));
+      queue = run.catch(() => {});
+      return run;
+    },
+  };
+}
+
+/** Counts requests by kind and by "METHOD STATUS". */
+export class RequestStats {
+  #total = 0;
+  #byKind = new Map<string, number>();
+  #byMethodStatus = new Map<string, number>();
+
+  record(kind: string, method: string, status: number | "error"): void {
+    this.#total++;
+    this.#byKind.set(kind, (this.#byKind.get(kind) ?? 0) + 1);
+    const key = `${method} ${status}`;
+    this.#byMethodStatus.set(key, (this.#byMethodStatus.get(key) ?? 0) + 1);
+  }
+
+  snapshot(): RequestStatsSnapshot {
+    return {
+      total: this.#total,
+      byKind: Object.fromEntries([...this.#byKind].sort(([a], [b]) => a.localeCompare(b))),
+      byMethodStatus: Object.fromEntries(
+        [...this.#byMethodStatus].sort(([a], [b]) => a.localeCompare(b)),
+      ),
+    };
+  }
+}
+
+const ID_SEGMENT =
+  /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+)$/i;
+
+/**
+ * "METHOD path" with ids, version prefixes and metadata keys taken out:
+ * `POST /v3/<project>/snapshots/<id>/action` → "POST snapshots/action".
+ */
+export function requestKind(method: string, url: string): string {
+  let parts = new URL(url).pathname.split("/").filter((p) => p !== "");
+  const vi = parts.findIndex((p) => /^v\d+(\.\d+)?$/.test(p));
+  if (vi >= 0) parts = parts.slice(vi + 1);
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (ID_SEGMENT.test(p)) continue;
+    if (i > 0 && parts[i - 1] === "metadata") continue;
+    out.push(p);
+  }
+  return `${method.toUpperCase()} ${out.join("/") || "/"}`;
+}
+
+const SECRET_QUERY = /(password|secret|token|signature|key)/i;
+
+/** The URL without user info and with secret-looking query values removed. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    for (const k of [...u.searchParams.keys()]) {
+      if (SECRET_QUERY.test(k)) u.searchParams.set(k, "[REDACTED]");
+    }
+    return redactText(decodeURIComponentSafe(u.toString()));
+  } catch {
+    return redactText(url);
+  }
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURI(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Parses `Retry-After` (seconds or HTTP date) and the `X-*Retry-After` variants, in ms. */
+export function retryAfterMs(headers: Headers, now: Temporal.Instant): number | undefined {
+  for (const name of ["retry-after", "x-ratelimit-retry-after", "x-retry-after"]) {
+    const raw = headers.get(name)?.trim();
+    if (!raw) continue;
+    if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
+    const date = Date.parse(raw);
+    if (!Number.isNaN(date)) return Math.max(0, date - now.epochMilliseconds);
+  }
+  return undefined;
+}
+
+/** Message of an OpenStack fault body: `{"badRequest": {"message": …}}`, `{"error": {…}}`, … */
+export function faultMessage(body: unknown): string | undefined {
+  if (!body || typeof body !== "object") return undefined;
+  const record = body as Record<string, unknown>;
+  for (const value of Object.values(record)) {
+    if (value && typeof value === "object") {
+      const msg = (value as Record<string, unknown>).message;
+      if (typeof msg === "string" && msg) return msg;
+    }
+  }
+  if (typeof record.message === "string") return record.message;
+  if (typeof record.title === "string") return record.title;
+  return undefined;
+}
+
+export interface HttpTransportOptions {
+  fetch?: FetchLike;
+  clock?: Clock;
+  logger?: Logger;
+  /** Sent as `X-OpenStack-Request-ID` on every call; default `req-<uuid>`. */
+  requestId?: string;
+  /** Per-attempt timeout (clouds.yaml `api_timeout`); default 60 s. */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  rateLimiter?: RateLimiter;
+  /** Jitter source in [0, 1); default Math.random. */
+  random?: () => number;
+  /** Deno HTTP client carrying `cacert`/`cert`/`key`. */
+  httpClient?: Deno.HttpClient;
+  stats?: RequestStats;
+}
+
+class Timeout extends Error {}
+
+/** Sends requests; see the module comment. */
+export class HttpTransport {
+  readonly requestId: string;
+  readonly stats: RequestStats;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  rateLimiter?: RateLimiter;
+  #fetch: FetchLike;
+  #random: () => number;
+  #httpClient?: Deno.HttpClient;
+
+  constructor(options: HttpTransportOptions = {}) {
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? nullLogger;
+    this.requestId = options.requestId ?? `req-${crypto.randomUUID()}`;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    if (options.rateLimiter) this.rateLimiter = options.rateLimiter;
+    this.#random = options.random ?? Math.random;
+    if (options.httpClient) this.#httpClient = options.httpClient;
+    this.stats = options.stats ?? new RequestStats();
+  }
+
+  /** Delay before retry number `attempt` (1-based): equal jitter over base·2^(attempt-1), capped. */
+  backoffMs(attempt: number): number {
+    const ceiling = Math.min(this.retry.capMs, this.retry.baseMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (ceiling / 2) * this.#random());
+  }
+
+  /** Sends `req`, retrying when it is safe; returns the response or throws a typed error. */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const method = req.method.toUpperCase();
+    const retryable = SAFE_METHODS.has(method) || req.idempotent === true;
+    const kind = req.kind ?? requestKind(method, req.url);
+    const url = safeUrl(req.url);
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      let outcome: HttpResponse | Error;
+      let waitMs: number | undefined;
+      try {
+        outcome = await this.#once(req, method, kind, url, attempt);
+      } catch (error) {
+        outcome = error as Error;
+      }
+      let retriable = false;
+      if (outcome instanceof TransportError) {
+        retriable = retryable;
+      } else if (outcome instanceof OpenStackHttpError) {
+        if (outcome instanceof QuotaExceededError) retriable = false;
+        else if (RETRY_STATUSES.includes(outcome.status)) {
+          retriable = retryable;
+          const headers = (outcome as OpenStackHttpError & { headers?: Headers }).headers;
+          const after = headers ? retryAfterMs(headers, this.clock.now()) : undefined;
+          if (after !== undefined && after > 0) waitMs = Math.min(after, this.retry.capMs);
+        }
+      } else if (!(outcome instanceof Error)) {
+        return outcome;
+      }
+      if (!retriable || attempt > this.retry.maxRetries) {
+        if (retriable && attempt > 1) {
+          throw new RetryExhaustedError(
+            `Cannot ${method} ${url}: gave up after ${attempt} attempts: ${outcome.message}`,
+            attempt,
+            outcome,
+          );
+        }
+        throw outcome;
+      }
+      const delay = waitMs ?? this.backoffMs(attempt);
+      this.logger.debug("http_retry", {
+        method,
+        url,
+        attempt,
+        delay_ms: delay,
+        reason: outcome instanceof OpenStackHttpError ? outcome.status : outcome.name,
+      });
+      await this.clock.sleep(delay);
+    }
+  }
+
+  async #once(
+    req: HttpRequest,
+    method: string,
+    kind: string,
+    url: string,
+    attempt: number,
+  ): Promise<HttpResponse> {
+    if (this.rateLimiter) await this.rateLimiter.acquire();
+    const headers = new Headers(req.headers);
+    headers.set("X-OpenStack-Request-ID", this.requestId);
+    if (!headers.has("Accept")) headers.set("Accept", "application/json");
+    const init: RequestInit & { client?: Deno.HttpClient } = { method, headers };
+    if (req.json !== undefined) {
+      headers.set("Content-Type", "application/json");
+      init.body = JSON.stringify(req.json);
+    }
+    if (this.#httpClient) init.client = this.#httpClient;
+    const controller = new AbortController();
+    const timerStop = new AbortController();
+    init.signal = controller.signal;
+    this.clock.sleep(this.timeoutMs, timerStop.signal).then(
+      () => controller.abort(new Timeout()),
+      () => {},
+    );
+    const started = this.clock.now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(req.url, init);
+      text = await response.text();
+    } catch (error) {
+      timerStop.abort();
+      const timedOut = controller.signal.aborted;
+      const durationMs = this.clock.now().since(started).total("milliseconds");
+      this.stats.record(kind, method, "error");
+      this.logger.debug("http_request", {
+        method,
+        url,
+        status: "error",
+        duration_ms: durationMs,
+        attempt,
+        error: timedOut ? "timeout" : String((error as Error)?.message ?? error),
+      });
+      throw new TransportError(
+        timedOut
+          ? `Cannot ${method} ${url}: no answer within ${this.timeoutMs / 1000} s`
+          : `Cannot ${method} ${url}: ${(error as Error)?.message ?? String(error)}`,
+        { method, url, timedOut },
+        { cause: error },
+      );
+    }
+    timerStop.abort();
+    const durationMs = this.clock.now().since(started).total("milliseconds");
+    const requestId = response.headers.get("x-openstack-request-id") ??
+      response.headers.get("x-compute-request-id") ?? undefined;
+    this.stats.record(kind, method, response.status);
+    this.logger.debug("http_request", {
+      method,
+      url,
+      status: response.status,
+      duration_ms: durationMs,
+      request_id: requestId,
+      attempt,
+    });
+    let body: unknown = null;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+    }
+    if (!req.expected.includes(response.status)) {
+      const init: OpenStackHttpErrorInit = {
+        method,
+        url,
+        status: response.status,
+        expected: req.expected,
+        bodyExcerpt: redactText(text).slice(0, 500),
+      };
+      if (requestId) init.requestId = requestId;
+      const server = faultMessage(body);
+      if (server) init.serverMessage = server;
+      const error = response.status === 413 && !isOverLimit(body)
+        ? new CinderQuotaExceededError(init, quotaNameFrom(server))
+        : new OpenStackHttpError(init);
+      Object.defineProperty(error, "headers", { value: response.headers, enumerable: false });
+      throw error;
+    }
+    const out: HttpResponse = { status: response.status, headers: response.headers, body };
+    if (requestId) out.requestId = requestId;
+    return out;
+  }
+}
+
+/** Cinder's 413: final even though Cinder sends `Retry-After: 0`. */
+export class CinderQuotaExceededError extends QuotaExceededError {
+  /** The quota named in the fault message ("snapshots", "gigabytes", …), if recognisable. */
+  readonly quota?: string;
+  constructor(init: OpenStackHttpErrorInit, quota: string | undefined) {
+    super(init);
+    if (quota) this.quota = quota;
+  }
+}
+
+/** A 413 that is an explicit rate limit ("overLimit" fault) rather than a quota. */
+function isOverLimit(body: unknown): boolean {
+  return !!body && typeof body === "object" && "overLimit" in (body as object);
+}
+
+/** The quota name in a Cinder 413 message ("… exceeded quota for snapshots"), if recognisable. */
+export function quotaNameFrom(message: string | undefined): string | undefined {
+  if (!message) return undefined;
+  const m = /(snapshots?|gigabytes(?:_[\w-]+)?|volumes?(?:_[\w-]+)?|backups?|groups?)/i.exec(
+    message,
+  );
+  return m?.[1]?.toLowerCase();
+}
+
+/** Whether `error` is an OpenStackHttpError (possibly inside a RetryExhaustedError) with `status`. */
+export function hasStatus(error: unknown, status: number): boolean {
+  let e: unknown = error;
+  for (let i = 0; i < 3 && e; i++) {
+    if (e instanceof OpenStackHttpError) return e.status === status;
+    if (!(e instanceof SnapsentryError)) return false;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
