@@ -1,0 +1,162 @@
+/**
+ * Expiry and the snapshot metadata stamp. Expiry is decided once, at creation:
+ * `max(window start, creation time) + retention days`, calendar days in the policy zone (so the
+ * local clock time is kept across DST). Anchoring at the window start alone, as the Go tool did,
+ * made late-created snapshots born expired: a create/delete churn loop (reference §12 bug 3).
+ *
+ * @module
+ */
+
+import {
+  formatRfc3339,
+  formatUtc,
+  MANAGED_VALUE,
+  POLICY_TYPES,
+  type PolicyType,
+  SNAPSHOT_KEYS,
+} from "./naming.ts";
+import type { Policy } from "./policy.ts";
+import type { Window } from "./window.ts";
+
+/**
+ * The expiry of a snapshot of `policy` taken for `window` at `createdAt`.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * import { expiryFor } from "./retention.ts";
+ * import { windowAt } from "./window.ts";
+ * const policy = {
+ *   type: "weekly", enabled: true, retentionDays: 2, timezone: "UTC",
+ *   startTime: { hour: 0, minute: 0 }, dayOfWeek: 1,
+ * } as const;
+ * const now = Temporal.Instant.from("2026-03-12T10:00:00Z"); // Thursday: a catch-up run
+ * const window = windowAt(policy, now); // from Monday 9 March
+ * assertEquals(expiryFor(policy, window, now).toString(), "2026-03-14T10:00:00Z");
+ * ```
+ */
+export function expiryFor(
+  policy: Policy,
+  window: Window,
+  createdAt: Temporal.Instant,
+): Temporal.Instant {
+  const start = window.start.toInstant();
+  const anchor = Temporal.Instant.compare(createdAt, start) > 0 ? createdAt : start;
+  return anchor.toZonedDateTimeISO(policy.timezone).add({ days: policy.retentionDays })
+    .toInstant();
+}
+
+/** The server group a snapshot was requested with (volumes attached to exactly one server). */
+export interface SnapshotGroup {
+  serverId: string;
+  /** The window the group was snapshotted for; defaults to the snapshot's window start. */
+  windowStart?: Temporal.Instant;
+}
+
+/** Input of {@link snapshotMetadata}. */
+export interface SnapshotStampInput {
+  policy: Policy;
+  window: Window;
+  /** When the create request is sent (the engine's clock). */
+  createdAt: Temporal.Instant;
+  /** Omitted for lane volumes (multi-attached or unattached). */
+  group?: SnapshotGroup | null;
+}
+
+/**
+ * The metadata stamped on a new snapshot: managed, expiry in UTC and in the policy zone, policy
+ * type, retention days, window start, and the group keys when the volume is in a server group.
+ * Instants are written with whole seconds; the expiry is rounded down.
+ */
+export function snapshotMetadata(input: SnapshotStampInput): Record<string, string> {
+  const { policy, window, createdAt, group } = input;
+  const expiry = expiryFor(policy, window, createdAt).round({
+    smallestUnit: "second",
+    roundingMode: "floor",
+  });
+  const windowStart = formatUtc(window.start.toInstant());
+  const out: Record<string, string> = {
+    [SNAPSHOT_KEYS.managed]: MANAGED_VALUE,
+    [SNAPSHOT_KEYS.expiryDate]: formatUtc(expiry),
+    [SNAPSHOT_KEYS.expiryDateUserTz]: formatRfc3339(expiry.toZonedDateTimeISO(policy.timezone)),
+    [SNAPSHOT_KEYS.policyType]: policy.type,
+    [SNAPSHOT_KEYS.retentionDays]: String(policy.retentionDays),
+    [SNAPSHOT_KEYS.windowStart]: windowStart,
+  };
+  if (group) {
+    out[SNAPSHOT_KEYS.groupServer] = group.serverId;
+    out[SNAPSHOT_KEYS.groupWindow] = group.windowStart ? formatUtc(group.windowStart) : windowStart;
+  }
+  return out;
+}
+
+/** What a snapshot's metadata says about it. */
+export interface SnapshotStamp {
+  /** `x-snapsentry-managed` is exactly `"true"`. Nothing else is ever touched. */
+  managed: boolean;
+  /** From `x-snapsentry-snapshot-policy-type`, when it names a policy type. */
+  policy?: PolicyType;
+  /** From `x-snapsentry-snapshot-expiry-date` (strict RFC 3339). */
+  expiresAt?: Temporal.Instant;
+  /** Why `expiresAt` is missing, for a managed snapshot; such a snapshot is kept and reported. */
+  expiryError?: string;
+  /** From `x-snapsentry-snapshot-window-start`; absent on Go-made snapshots. */
+  windowStart?: Temporal.Instant;
+  /** The instant that places the snapshot in a window: `windowStart`, else `createdAt` (Go). */
+  windowAnchor: Temporal.Instant;
+  /** Group server id, when recorded. */
+  groupServerId?: string;
+  createdAt: Temporal.Instant;
+}
+
+// RFC 3339 date-time with a mandatory offset or Z; Temporal alone would also accept ISO 8601
+// variants (basic format, bracketed annotations) that the Go tool would have rejected.
+const RFC3339_RE =
+  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Parses a strict RFC 3339 timestamp with an offset, or returns undefined. */
+export function parseRfc3339(value: string | undefined): Temporal.Instant | undefined {
+  if (value === undefined || !RFC3339_RE.test(value)) return undefined;
+  try {
+    return Temporal.Instant.from(value.replace(" ", "T"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the snapsentry keys of a snapshot, whether snapsentry or the Go tool made it. A managed
+ * snapshot with a missing or malformed expiry gets `expiryError` (the Go tool deleted the former at
+ * once and ignored the latter forever, reference §12 bug 6).
+ */
+export function parseSnapshotStamp(snapshot: {
+  id: string;
+  metadata: Record<string, string>;
+  createdAt: Temporal.Instant;
+}): SnapshotStamp {
+  const md = snapshot.metadata;
+  const managed = md[SNAPSHOT_KEYS.managed] === MANAGED_VALUE;
+  const out: SnapshotStamp = {
+    managed,
+    createdAt: snapshot.createdAt,
+    windowAnchor: snapshot.createdAt,
+  };
+  const type = md[SNAPSHOT_KEYS.policyType]?.trim().toLowerCase();
+  if (type && (POLICY_TYPES as readonly string[]).includes(type)) out.policy = type as PolicyType;
+  const rawExpiry = md[SNAPSHOT_KEYS.expiryDate];
+  const expiresAt = parseRfc3339(rawExpiry?.trim());
+  if (expiresAt) out.expiresAt = expiresAt;
+  else if (managed) {
+    out.expiryError = rawExpiry === undefined || rawExpiry.trim() === ""
+      ? `Cannot read the expiry of snapshot ${snapshot.id}: ${SNAPSHOT_KEYS.expiryDate} is missing; the snapshot is kept, set the key (RFC 3339 UTC) or delete it by hand`
+      : `Cannot parse ${SNAPSHOT_KEYS.expiryDate} "${rawExpiry}" on snapshot ${snapshot.id}: expected RFC 3339 such as 2026-01-03T08:30:00Z; the snapshot is kept`;
+  }
+  const windowStart = parseRfc3339(md[SNAPSHOT_KEYS.windowStart]?.trim());
+  if (windowStart) {
+    out.windowStart = windowStart;
+    out.windowAnchor = windowStart;
+  }
+  const server = md[SNAPSHOT_KEYS.groupServer];
+  if (server) out.groupServerId = server;
+  return out;
+}
