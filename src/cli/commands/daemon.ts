@@ -1,16 +1,112 @@
-import type { Command } from "commander";
-import { SnapsentryError } from "../../errors.ts";
+/**
+ * `snapsentry daemon`: create and expire runs on cron schedules, with an HTTP endpoint for
+ * /healthz, /readyz, /status, /metrics and a read-only status page. Flags and defaults follow the
+ * Go tool, except `--bind-address`, which defaults to loopback (the Go tool bound every interface
+ * with an unauthenticated dashboard that could stop its scheduler).
+ */
+import { type Command, Option } from "commander";
+import { UsageError } from "../../errors.ts";
+import { registerSecret } from "../../redact.ts";
+import {
+  DEFAULT_BIND_ADDRESS,
+  DEFAULT_CREATE_SCHEDULE,
+  DEFAULT_EXPIRE_SCHEDULE,
+  DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
+  resolveDaemonOptions,
+  startDaemon,
+} from "../../daemon/mod.ts";
+import { engineFromContext } from "../engine.ts";
 import { type CommandContext, withExamples } from "../program.ts";
 
-// Owned by the daemon work (issue 5); this registers the command and its Go-compatible flags.
-export function registerDaemon(program: Command, _ctx: CommandContext): void {
+interface DaemonFlags {
+  createSchedule: string;
+  expireSchedule: string;
+  bindAddress: string;
+  scheduleTimezone?: string;
+  runAtStart?: boolean;
+  shutdownTimeout: string;
+  metricsPerVolume: string | boolean;
+}
+
+/** Parses `--metrics-per-volume[=true|false]`. */
+function parseBool(flag: string, value: string | boolean): boolean {
+  if (typeof value === "boolean") return value;
+  const v = value.toLowerCase();
+  if (["true", "1", "yes", "on"].includes(v)) return true;
+  if (["false", "0", "no", "off"].includes(v)) return false;
+  throw new UsageError(`Cannot use ${flag} "${value}": expected true or false`);
+}
+
+function parseSeconds(flag: string, value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`Cannot use ${flag} "${value}": expected a whole number of seconds`);
+  }
+  return Number(value);
+}
+
+export function registerDaemon(program: Command, ctx: CommandContext): void {
   const cmd = program.command("daemon")
-    .description("Run create and expire on cron schedules with a health/metrics endpoint")
-    .option("--create-schedule <cron>", "cron for create-snapshots", "*/10 * * * *")
-    .option("--expire-schedule <cron>", "cron for expire-snapshots", "0 */6 * * *")
-    .option("--bind-address <host:port>", "HTTP listen address", "127.0.0.1:8080")
-    .action(() => {
-      throw new SnapsentryError("Cannot start the daemon: daemon mode is not built yet");
+    .description(
+      "Run create and expire on cron schedules, with /healthz, /readyz, /status, /metrics and a " +
+        "status page on --bind-address",
+    )
+    .option(
+      "--create-schedule <cron>",
+      'cron for create-snapshots (5 fields, @hourly…, "@every 15m", optional CRON_TZ= prefix)',
+      DEFAULT_CREATE_SCHEDULE,
+    )
+    .option("--expire-schedule <cron>", "cron for expire-snapshots", DEFAULT_EXPIRE_SCHEDULE)
+    .option(
+      "--bind-address <host:port>",
+      "HTTP listen address; containers pass 0.0.0.0:8080",
+      DEFAULT_BIND_ADDRESS,
+    )
+    .option(
+      "--schedule-timezone <zone>",
+      "IANA zone for schedules without a CRON_TZ= prefix (default UTC)",
+    )
+    .option("--run-at-start", "run create and expire once right after start")
+    .option(
+      "--shutdown-timeout <seconds>",
+      "on SIGTERM/SIGINT, wait this long for a run in flight before cancelling it",
+      String(DEFAULT_SHUTDOWN_TIMEOUT_SECONDS),
+    )
+    .addOption(
+      new Option(
+        "--metrics-per-volume [bool]",
+        "export per-volume freshness series; =false for very large projects",
+      ).default(true),
+    )
+    .action(async (flags: DaemonFlags) => {
+      // Every flag is checked before anything starts (exit 2 on bad input).
+      const apiToken = ctx.deps.env.SNAPSENTRY_API_TOKEN;
+      registerSecret(apiToken);
+      const options = resolveDaemonOptions({
+        createSchedule: flags.createSchedule,
+        expireSchedule: flags.expireSchedule,
+        bindAddress: flags.bindAddress,
+        ...(flags.scheduleTimezone !== undefined
+          ? { scheduleTimezone: flags.scheduleTimezone }
+          : {}),
+        runAtStart: flags.runAtStart === true,
+        shutdownTimeoutSeconds: parseSeconds("--shutdown-timeout", flags.shutdownTimeout),
+        metricsPerVolume: parseBool("--metrics-per-volume", flags.metricsPerVolume),
+        ...(apiToken !== undefined && apiToken !== "" ? { apiToken } : {}),
+      }, ctx.deps.clock.now());
+      const engine = await engineFromContext(ctx);
+      const handle = startDaemon(options, {
+        engine,
+        clock: ctx.deps.clock,
+        logger: ctx.logger(),
+        ...(ctx.deps.onSignal ? { onSignal: ctx.deps.onSignal } : {}),
+        ...(ctx.deps.signal ? { signal: ctx.deps.signal } : {}),
+      });
+      ctx.setExitCode(await handle.done);
     });
-  withExamples(cmd, 'snapsentry --cloud mycloud daemon --create-schedule "*/10 * * * *"');
+  withExamples(
+    cmd,
+    "snapsentry --cloud mycloud daemon",
+    'snapsentry --cloud mycloud daemon --create-schedule "CRON_TZ=Europe/Berlin */15 * * * *" --run-at-start',
+    "SNAPSENTRY_API_TOKEN=$(openssl rand -hex 32) snapsentry daemon --bind-address 0.0.0.0:8080",
+  );
 }

@@ -1,0 +1,332 @@
+/**
+ * The read-only status page served at `GET /`: server-rendered with Hono's `html` helper (every
+ * interpolated value is escaped), inline CSS and SVG only, no JavaScript, no external assets.
+ */
+import { html, raw } from "hono/html";
+import type { FreshnessEntry, TimelineEvent } from "../exec/types.ts";
+import type { Readiness } from "./health.ts";
+import type { JobStatus } from "./scheduler.ts";
+
+type Html = ReturnType<typeof html>;
+
+export const TIMELINE_DAYS = 14;
+
+export interface PageData {
+  now: Temporal.Instant;
+  version: string;
+  readiness: Readiness;
+  jobs: JobStatus[];
+  /** null when the engine could not provide volume data. */
+  freshness: FreshnessEntry[] | null;
+  timeline: TimelineEvent[];
+}
+
+const JOB_TITLES: Record<string, string> = {
+  create: "Create snapshots",
+  expire: "Expire snapshots",
+};
+
+/** "2026-01-15 12:00 UTC" from an RFC 3339 string. */
+export function formatUtc(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = new Date(t).toISOString();
+  return `${s.slice(0, 10)} ${s.slice(11, 16)} UTC`;
+}
+
+/** A short human age: "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
+export function formatAge(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "—";
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
+  const d = Math.floor(h / 24);
+  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
+}
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
+header{background:#24292f;color:#fff;padding:14px 24px;display:flex;gap:16px;align-items:baseline;flex-wrap:wrap}
+header h1{font-size:20px;margin:0}
+header .meta{color:#c9d1d9;font-size:13px}
+main{padding:16px 24px;max-width:1280px}
+h2{font-size:16px;margin:24px 0 8px}
+table{border-collapse:collapse;background:#fff;border:1px solid #d0d7de;width:100%}
+th,td{padding:6px 10px;border-bottom:1px solid #d8dee4;text-align:left;vertical-align:top}
+th{background:#eaeef2;font-weight:600;font-size:13px}
+td.num{font-variant-numeric:tabular-nums}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
+.ok{background:#dafbe1;color:#116329}.partial,.due{background:#fff8c5;color:#7d4e00}
+.failed,.late,.invalid,.notready{background:#ffebe9;color:#a40e26}.running{background:#ddf4ff;color:#0550ae}
+.idle{background:#eaeef2;color:#57606a}
+.muted{color:#57606a}
+.legend{display:flex;gap:18px;align-items:center;margin:4px 0 8px;font-size:13px}
+.legend span{display:inline-flex;gap:6px;align-items:center}
+ul.next{margin:0;padding-left:16px}
+.note{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px}
+`;
+
+function resultClass(result: string): string {
+  return ["ok", "partial", "failed"].includes(result) ? result : "idle";
+}
+
+function renderJobs(jobs: JobStatus[]): Html {
+  const rows = jobs.map((j) => {
+    const last = j.lastRun;
+    const counts = last?.counts;
+    const countText = counts
+      ? (j.job === "create"
+        ? `${counts.created} created, ${counts.adopted} adopted, ${counts.skipped} skipped, ${counts.failed} failed`
+        : `${counts.deleted} deleted, ${counts.kept} kept, ${counts.zombiesCleaned} zombies cleaned, ${counts.failed} failed`)
+      : "";
+    return html`
+      <tr data-job="${j.job}">
+        <td><strong>${JOB_TITLES[j.job] ?? j.job}</strong><br><span class="mono muted">${j
+          .job}</span></td>
+        <td><code>${j.schedule}</code><br><span class="muted">${j.timezone}</span></td>
+        <td>${j.running
+          ? html`<span class="badge running">running</span><br><span class="muted">since ${
+            formatUtc(j.runningSince)
+          }</span>`
+          : html`<span class="badge idle">idle</span>`}${j.skippedOverlaps > 0
+          ? html`<br><span class="muted">${j.skippedOverlaps} tick(s) skipped (still running)</span>`
+          : ""}</td>
+        <td>${last
+          ? html`
+            <span class="badge ${resultClass(last.result)}">${last.result}</span> ${formatUtc(
+              last.startedAt,
+            )} → ${formatUtc(last.finishedAt)} <span
+              class="muted">(${formatAge(last.durationMs / 1000)}, ${last
+                .trigger})</span>${countText ? html`<br>${countText}` : ""}${last.errorCode
+                ? html`<br><span class="muted">error: ${last.errorCode}</span>`
+                : ""}
+          `
+          : html`<span class="muted">not run yet</span>`}</td>
+        <td>${j.nextRuns.length > 0
+          ? html`<ul class="next">${j.nextRuns.map((n) => html`<li>${formatUtc(n)}</li>`)}</ul>`
+          : html`<span class="muted">not scheduled</span>`}</td>
+      </tr>
+    `;
+  });
+  return html`
+    <table id="jobs">
+      <thead>
+        <tr>
+          <th>Job</th>
+          <th>Schedule</th>
+          <th>State</th>
+          <th>Last run</th>
+          <th>Next runs</th>
+        </tr>
+      </thead>
+      <tbody>${rows}</tbody>
+    </table>
+  `;
+}
+
+const SVG_W = 440;
+const SVG_H = 64;
+const PAD_X = 10;
+const LANE_Y = { created: 14, expired: 28, failed: 42 } as const;
+const AXIS_Y = 50;
+
+function mark(kind: TimelineEvent["kind"], x: number, label: string): Html {
+  const y = LANE_Y[kind];
+  const xs = x.toFixed(1);
+  if (kind === "created") {
+    return html`
+      <circle class="mark-created" cx="${xs}" cy="${y}" r="4" fill="#1a7f37">
+        <title>${label}</title>
+      </circle>
+    `;
+  }
+  if (kind === "expired") {
+    return html`
+      <rect class="mark-expired" x="${(x - 3.5).toFixed(1)}" y="${y -
+        3.5}" width="7" height="7" fill="#6e7781">
+        <title>${label}</title>
+      </rect>
+    `;
+  }
+  return html`
+    <path class="mark-failed"
+      d="M${xs} ${y - 5} L${(x + 5).toFixed(1)} ${y + 4} L${(x - 5).toFixed(1)} ${y +
+        4} Z" fill="#cf222e">
+      <title>${label}</title>
+    </path>
+  `;
+}
+
+/** The 14-day timeline of one volume as inline SVG, oldest left, now at the right edge. */
+export function renderTimeline(
+  volumeLabel: string,
+  events: TimelineEvent[],
+  now: Temporal.Instant,
+): Html {
+  const endMs = now.epochMilliseconds;
+  const startMs = endMs - TIMELINE_DAYS * 86_400_000;
+  const xOf = (ms: number) => PAD_X + ((ms - startMs) / (endMs - startMs)) * (SVG_W - 2 * PAD_X);
+  const ticks: Html[] = [];
+  // A tick at each UTC midnight, a date label every other day.
+  const firstMidnight = Math.ceil(startMs / 86_400_000) * 86_400_000;
+  for (let t = firstMidnight, i = 0; t <= endMs; t += 86_400_000, i++) {
+    const x = xOf(t).toFixed(1);
+    const d = new Date(t).toISOString();
+    ticks.push(
+      html`
+        <line x1="${x}" y1="${AXIS_Y - 2}" x2="${x}" y2="${AXIS_Y + 2}" stroke="#8c959f" />
+      `,
+    );
+    if (i % 2 === 0) {
+      ticks.push(
+        html`
+          <text x="${x}" y="${SVG_H - 2}" font-size="9" text-anchor="middle"
+            fill="#57606a">${d.slice(5, 10)}</text>
+        `,
+      );
+    }
+  }
+  const marks = events
+    .map((e) => ({ e, ms: Date.parse(e.at) }))
+    .filter(({ ms }) => !Number.isNaN(ms) && ms >= startMs && ms <= endMs)
+    .map(({ e, ms }) =>
+      mark(
+        e.kind,
+        xOf(ms),
+        `${e.kind} ${formatUtc(e.at)}${e.policy ? ` (${e.policy})` : ""}${
+          e.snapshotId ? ` ${e.snapshotId}` : ""
+        }`,
+      )
+    );
+  return html`
+    <svg class="timeline" role="img" aria-label="${`${TIMELINE_DAYS}-day snapshot timeline of ${volumeLabel}`}" xmlns="http://www.w3.org/2000/svg"
+      width="${SVG_W}" height="${SVG_H}" viewBox="0 0 ${SVG_W} ${SVG_H}">
+    <title>${TIMELINE_DAYS}-day snapshot timeline of ${volumeLabel}</title>
+    <rect x="0" y="0" width="${SVG_W}" height="${AXIS_Y}" fill="#f6f8fa"/>
+    <line x1="${PAD_X}" y1="${AXIS_Y}" x2="${SVG_W - PAD_X}" y2="${AXIS_Y}" stroke="#8c959f"/>
+    ${ticks}${marks}</svg>
+  `;
+}
+
+function legend(): Html {
+  return html`
+    <div class="legend" aria-label="Timeline legend">
+      <span><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="4" fill="#1a7f37"/></svg>created</span>
+      <span><svg width="12" height="12" aria-hidden="true"><rect x="2.5" y="2.5" width="7" height="7" fill="#6e7781"/></svg>expired (deleted)</span>
+      <span><svg width="12" height="12" aria-hidden="true"><path d="M6 1 L11 10 L1 10 Z" fill="#cf222e"/></svg>failed</span>
+      <span class="muted">last ${TIMELINE_DAYS} days, UTC, now at the right edge</span>
+    </div>
+  `;
+}
+
+function renderVolumes(data: PageData): Html {
+  if (data.freshness === null) {
+    return html`
+      <p
+        class="note">Volume data is unavailable right now (the cloud did not answer). The page will show it once the cloud answers again; see the daemon's logs for details.</p>
+    `;
+  }
+  if (data.freshness.length === 0) {
+    return html`<p class="muted">No subscribed volumes: no volume in this project carries a snapsentry policy.</p>`;
+  }
+  const byVolume = new Map<string, FreshnessEntry[]>();
+  for (const e of data.freshness) {
+    const list = byVolume.get(e.volumeId) ?? [];
+    list.push(e);
+    byVolume.set(e.volumeId, list);
+  }
+  const eventsByVolume = new Map<string, TimelineEvent[]>();
+  for (const ev of data.timeline) {
+    const list = eventsByVolume.get(ev.volumeId) ?? [];
+    list.push(ev);
+    eventsByVolume.set(ev.volumeId, list);
+  }
+  const rows: Html[] = [];
+  for (const [volumeId, entries] of byVolume) {
+    const first = entries[0]!;
+    const label = first.volumeName || volumeId;
+    entries.forEach((e, i) => {
+      const age = e.newestSnapshotAt === null
+        ? Infinity
+        : (data.now.epochMilliseconds - Date.parse(e.newestSnapshotAt)) / 1000;
+      const volumeCells = i === 0
+        ? html`
+          <td
+            rowspan="${entries
+              .length}"><strong>${label}</strong><br><span class="mono muted">${volumeId}</span>${first
+                .serverId
+              ? html`<br><span class="muted">server <span class="mono">${first.serverId}</span></span>`
+              : ""}</td>
+        `
+        : "";
+      const timelineCell = i === 0
+        ? html`<td rowspan="${entries.length}">${
+          renderTimeline(label, eventsByVolume.get(volumeId) ?? [], data.now)
+        }</td>`
+        : "";
+      rows.push(html`<tr class="volume-row" data-volume-id="${volumeId}">${volumeCells}
+<td>${e.policy}</td>
+<td>${
+        e.newestSnapshotAt
+          ? formatUtc(e.newestSnapshotAt)
+          : html`<span class="muted">none yet</span>`
+      }</td>
+<td class="num">${formatAge(age)}</td>
+<td><span class="badge ${e.verdict.toLowerCase()}">${e.verdict}</span></td>
+${timelineCell}</tr>`);
+    });
+  }
+  return html`
+    ${legend()}<table id="volumes">
+      <thead>
+        <tr>
+          <th>Volume</th>
+          <th>Policy</th>
+          <th>Newest good snapshot</th>
+          <th>Age</th>
+          <th>Verdict</th>
+          <th>Timeline (${TIMELINE_DAYS} days)</th>
+        </tr>
+      </thead>
+      <tbody>${rows}</tbody>
+    </table>
+  `;
+}
+
+/** The whole page. */
+export function renderStatusPage(data: PageData): Html {
+  const r = data.readiness;
+  return html`
+    <!DOCTYPE html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>snapsentry daemon</title>
+        <style>${raw(STYLE)}</style>
+      </head>
+      <body>
+        <header><h1>snapsentry daemon</h1>
+    <span class="meta">version ${data.version} · page rendered ${formatUtc(
+      data.now.toString(),
+    )} · ${r.ready
+      ? html`<span class="badge ok">ready</span>`
+      : html`<span class="badge notready">not ready: ${r.reason}${
+        r.errorCode ? ` (${r.errorCode})` : ""
+      }</span>`}</span></header>
+        <main>
+    <h2>Jobs</h2>
+    ${renderJobs(data.jobs)}
+    <h2>Subscribed volumes</h2>
+    ${renderVolumes(data)}
+    <p class="muted">Read-only page. Machine-readable: <a href="/status">/status</a> (JSON), <a href="/metrics">/metrics</a> (Prometheus), <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>.</p>
+        </main>
+      </body>
+    </html>
+  `;
+}

@@ -1,0 +1,178 @@
+/**
+ * Cron expressions for the daemon's jobs. croner only parses patterns and computes next run
+ * times; the loop that waits for them runs on our injected Clock (see `scheduler.ts`).
+ *
+ * Accepted: standard 5-field cron (minute hour day-of-month month day-of-week), the descriptors
+ * `@yearly @annually @monthly @weekly @daily @midnight @hourly`, `@every <duration>` (as the Go
+ * tool's robfig/cron accepted, e.g. `@every 15m`), and a `CRON_TZ=<zone>` or `TZ=<zone>` prefix.
+ * The zone is UTC unless the prefix or `--schedule-timezone` says otherwise; the host's zone is
+ * never read.
+ */
+import { Cron } from "croner";
+import { UsageError } from "../errors.ts";
+
+/** A parsed schedule: computes the instants at which its job is due. */
+export interface Schedule {
+  /** The expression as given (prefix included). */
+  readonly expression: string;
+  /** The IANA zone the expression is read in. */
+  readonly timezone: string;
+  /** The first run strictly after `from`, or null when the schedule never fires again. */
+  nextAfter(from: Temporal.Instant): Temporal.Instant | null;
+  /** The next `count` runs strictly after `from`. */
+  nextRuns(from: Temporal.Instant, count: number): Temporal.Instant[];
+}
+
+const EPOCH = Temporal.Instant.fromEpochMilliseconds(0);
+
+/** Checks an IANA zone name; returns its canonical spelling or throws RangeError. */
+function checkZone(zone: string): string {
+  // Temporal rejects unknown zones with a RangeError; croner would fail only at first use.
+  return EPOCH.toZonedDateTimeISO(zone).timeZoneId;
+}
+
+/**
+ * Validates `--schedule-timezone`.
+ * @throws UsageError when the zone is unknown
+ */
+export function parseTimezone(zone: string, flag = "--schedule-timezone"): string {
+  try {
+    return checkZone(zone);
+  } catch {
+    throw new UsageError(
+      `Cannot use ${flag} "${zone}": unknown time zone; pass an IANA name such as "UTC" or "Europe/Berlin"`,
+    );
+  }
+}
+
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+
+/** Parses a Go-style duration ("15m", "1h30m", "90s"); null when malformed. */
+function parseGoDuration(text: string): number | null {
+  if (!/^(\d+(?:\.\d+)?(ms|h|m|s))+$/.test(text)) return null;
+  let ms = 0;
+  for (const m of text.matchAll(DURATION_PART)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return ms;
+}
+
+class CronSchedule implements Schedule {
+  readonly expression: string;
+  readonly timezone: string;
+  #cron: Cron;
+  constructor(expression: string, timezone: string, cron: Cron) {
+    this.expression = expression;
+    this.timezone = timezone;
+    this.#cron = cron;
+  }
+  nextAfter(from: Temporal.Instant): Temporal.Instant | null {
+    const next = this.#cron.nextRun(new Date(from.epochMilliseconds));
+    return next ? Temporal.Instant.fromEpochMilliseconds(next.getTime()) : null;
+  }
+  nextRuns(from: Temporal.Instant, count: number): Temporal.Instant[] {
+    return this.#cron.nextRuns(count, new Date(from.epochMilliseconds))
+      .map((d) => Temporal.Instant.fromEpochMilliseconds(d.getTime()));
+  }
+}
+
+/** `@every <duration>`: fixed intervals counted from an anchor (the daemon's start). */
+class EverySchedule implements Schedule {
+  readonly expression: string;
+  readonly timezone: string;
+  readonly intervalMs: number;
+  #anchorMs: number;
+  constructor(expression: string, timezone: string, intervalMs: number, anchor: Temporal.Instant) {
+    this.expression = expression;
+    this.timezone = timezone;
+    this.intervalMs = intervalMs;
+    this.#anchorMs = anchor.epochMilliseconds;
+  }
+  nextAfter(from: Temporal.Instant): Temporal.Instant {
+    const elapsed = from.epochMilliseconds - this.#anchorMs;
+    const k = elapsed < 0 ? 1 : Math.floor(elapsed / this.intervalMs) + 1;
+    return Temporal.Instant.fromEpochMilliseconds(this.#anchorMs + k * this.intervalMs);
+  }
+  nextRuns(from: Temporal.Instant, count: number): Temporal.Instant[] {
+    const out: Temporal.Instant[] = [];
+    let at = from;
+    for (let i = 0; i < count; i++) {
+      at = this.nextAfter(at);
+      out.push(at);
+    }
+    return out;
+  }
+}
+
+export interface ParseScheduleOptions {
+  /** Zone used when the expression has no CRON_TZ=/TZ= prefix. Default "UTC". */
+  timezone?: string;
+  /** The flag named in error messages, e.g. "--create-schedule". */
+  flag?: string;
+  /** Anchor for `@every` schedules (default: the Unix epoch, so `@every 15m` fires at :00, :15…). */
+  anchor?: Temporal.Instant;
+}
+
+/**
+ * Parses a cron expression as the daemon flags accept it.
+ * @throws UsageError with the flag, the expression and what is wrong
+ */
+export function parseSchedule(expression: string, options: ParseScheduleOptions = {}): Schedule {
+  const flag = options.flag ?? "schedule";
+  const fail = (why: string): never => {
+    throw new UsageError(`Cannot parse ${flag} "${expression}": ${why}`);
+  };
+  let rest = expression.trim();
+  let zone = options.timezone ?? "UTC";
+  const prefix = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(rest);
+  if (prefix) {
+    try {
+      zone = checkZone(prefix[1]!);
+    } catch {
+      fail(`unknown time zone "${prefix[1]}"; use an IANA name such as "Europe/Berlin"`);
+    }
+    rest = prefix[2]!.trim();
+  } else if (/^(?:CRON_TZ|TZ)=/.test(rest)) {
+    fail("expected a cron expression after the time zone prefix");
+  }
+  if (rest === "") fail("expected 5 fields (minute hour day-of-month month day-of-week)");
+
+  const every = /^@every\s+(\S+)$/.exec(rest);
+  if (every) {
+    const ms = parseGoDuration(every[1]!);
+    if (ms === null || ms < 1000) {
+      fail(
+        'expected "@every" with a duration of at least 1s, such as "@every 15m" or "@every 1h30m"',
+      );
+    }
+    return new EverySchedule(expression, zone, ms!, options.anchor ?? EPOCH);
+  }
+  if (
+    rest.startsWith("@") && !/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/i.test(rest)
+  ) {
+    fail(
+      'unknown descriptor; use @yearly, @monthly, @weekly, @daily, @hourly or "@every <duration>"',
+    );
+  }
+  if (!rest.startsWith("@") && rest.split(/\s+/).length !== 5) {
+    fail(
+      `expected 5 fields (minute hour day-of-month month day-of-week), got ${
+        rest.split(/\s+/).length
+      }`,
+    );
+  }
+  let cron: Cron;
+  try {
+    // 5-part: minute precision; the Go tool's ParseStandard had no seconds field either.
+    cron = new Cron(rest, { timezone: zone, paused: true, mode: "5-part" });
+  } catch (error) {
+    const msg = (error instanceof Error ? error.message : String(error))
+      .replace(/^CronPattern:\s*/, "").replace(/\.$/, "");
+    return fail(msg.charAt(0).toLowerCase() + msg.slice(1));
+  }
+  const schedule = new CronSchedule(expression, zone, cron);
+  // A pattern such as "0 0 31 2 *" parses but never fires: refuse it rather than idle forever.
+  if (schedule.nextAfter(options.anchor ?? EPOCH) === null) {
+    fail("it never fires (no such date)");
+  }
+  return schedule;
+}
