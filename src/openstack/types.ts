@@ -123,3 +123,108 @@ export interface RequestStatsSnapshot {
   /** Key: "METHOD STATUS", e.g. "GET 200"; status "error" for transport failures. */
   byMethodStatus: Record<string, number>;
 }
+
+// ---- Identity (Keystone v3) types used by the admin orchestrator. Added by the client module. ----
+
+export interface Project {
+  id: string;
+  name: string;
+  domainId: string | null;
+  enabled: boolean;
+  tags: string[];
+  description: string | null;
+  parentId: string | null;
+}
+
+export interface User {
+  id: string;
+  name: string;
+  domainId: string | null;
+  enabled: boolean;
+  defaultProjectId: string | null;
+  description: string | null;
+}
+
+export interface Role {
+  id: string;
+  name: string;
+  domainId: string | null;
+}
+
+export interface AccessRule {
+  /** Set by Keystone once stored. */
+  id?: string;
+  /** Service type, e.g. "block-storage" or "volumev3". */
+  service: string;
+  method: string;
+  /** Path template, e.g. "/v3/{project_id}/snapshots" (Keystone allows * and ** wildcards). */
+  path: string;
+}
+
+export interface ApplicationCredential {
+  id: string;
+  name: string;
+  description: string | null;
+  projectId: string | null;
+  userId: string | null;
+  expiresAt: Temporal.Instant | null;
+  unrestricted: boolean;
+  roles: Role[];
+  accessRules: AccessRule[];
+  /** Only on the value returned by create; registered as a secret at once. */
+  secret?: string;
+}
+
+export interface CreateApplicationCredentialOptions {
+  name: string;
+  description?: string;
+  /** Roles by id or by name; default (omitted): all roles of the user on the project. */
+  roles?: ({ id: string } | { name: string })[];
+  expiresAt?: Temporal.Instant;
+  unrestricted?: boolean;
+  accessRules?: AccessRule[];
+  /** Let Keystone generate it when omitted. */
+  secret?: string;
+}
+
+export interface CreateUserOptions {
+  name: string;
+  password: string;
+  domainId?: string;
+  defaultProjectId?: string;
+  description?: string;
+  enabled?: boolean;
+}
+
+export interface ListProjectsOptions {
+  /** Projects having all these tags (`tags=a,b`). */
+  tags?: string[];
+  /** Projects having any of these tags (`tags-any=a,b`). */
+  tagsAny?: string[];
+  domainId?: string;
+  name?: string;
+  enabled?: boolean;
+}
+
+/** The Keystone v3 calls the admin orchestrator makes. Implemented by `IdentityClient`. */
+export interface IdentityApi {
+  listProjects(options?: ListProjectsOptions): Promise<Project[]>;
+  getProject(id: string): Promise<Project>;
+  getUser(id: string): Promise<User>;
+  /** Users with this exact name (in a domain, when given). */
+  findUsers(name: string, domainId?: string): Promise<User[]>;
+  createUser(options: CreateUserOptions): Promise<User>;
+  /** Admin password reset (PATCH /v3/users/{id}). */
+  setUserPassword(userId: string, password: string): Promise<void>;
+  /** Roles with this exact name. */
+  listRoles(name?: string): Promise<Role[]>;
+  /** PUT /v3/projects/{p}/users/{u}/roles/{r}; idempotent. */
+  assignProjectRole(projectId: string, userId: string, roleId: string): Promise<void>;
+  listApplicationCredentials(userId: string, name?: string): Promise<ApplicationCredential[]>;
+  createApplicationCredential(
+    userId: string,
+    options: CreateApplicationCredentialOptions,
+  ): Promise<ApplicationCredential>;
+  /** DELETE; an already deleted credential is not an error. */
+  deleteApplicationCredential(userId: string, id: string): Promise<void>;
+}

@@ -4,7 +4,17 @@
  *
  * Fields added by a microversion are optional here and name the version that added them.
  */
-import type { Attachment, QuotaSet, QuotaUsage, Snapshot, Volume } from "./types.ts";
+import type {
+  ApplicationCredential,
+  Attachment,
+  Project,
+  QuotaSet,
+  QuotaUsage,
+  Role,
+  Snapshot,
+  User,
+  Volume,
+} from "./types.ts";
 
 export interface WireLink {
   href: string;
@@ -251,4 +261,52 @@ export function toQuotaSet(w: WireQuotaSet, projectId: string): QuotaSet {
     volumes: all.volumes ?? NO_USAGE,
     all,
   };
+}
+
+export function toProject(w: WireProject): Project {
+  return {
+    id: w.id,
+    name: w.name,
+    domainId: w.domain_id ?? null,
+    enabled: w.enabled !== false,
+    tags: w.tags ?? [],
+    description: w.description ?? null,
+    parentId: w.parent_id ?? null,
+  };
+}
+
+export function toUser(w: WireUser): User {
+  return {
+    id: w.id,
+    name: w.name,
+    domainId: w.domain_id ?? null,
+    enabled: w.enabled !== false,
+    defaultProjectId: w.default_project_id ?? null,
+    description: w.description ?? null,
+  };
+}
+
+export function toRole(w: WireRole): Role {
+  return { id: w.id, name: w.name, domainId: w.domain_id ?? null };
+}
+
+export function toApplicationCredential(w: WireApplicationCredential): ApplicationCredential {
+  const out: ApplicationCredential = {
+    id: w.id,
+    name: w.name,
+    description: w.description ?? null,
+    projectId: w.project_id ?? null,
+    userId: w.user_id ?? null,
+    expiresAt: w.expires_at ? parseOpenStackTime(w.expires_at) : null,
+    unrestricted: w.unrestricted === true,
+    roles: (w.roles ?? []).map(toRole),
+    accessRules: (w.access_rules ?? []).map((r) => ({
+      ...(r.id ? { id: r.id } : {}),
+      service: r.service,
+      method: r.method,
+      path: r.path,
+    })),
+  };
+  if (w.secret) out.secret = w.secret;
+  return out;
 }

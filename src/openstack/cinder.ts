@@ -1,0 +1,243 @@
+/**
+ * Cinder v3: the block-storage calls snapsentry makes (`BlockStorageApi`). The negotiated
+ * microversion is fixed at construction and sent on every request; features are gated on it:
+ * server-side snapshot metadata filter from 3.22, no `force` on snapshot create from 3.66.
+ */
+import type { Logger } from "../log.ts";
+import { nullLogger } from "../log.ts";
+import type { HttpRequest, HttpResponse } from "./http.ts";
+import { atLeast, microversionHeaders } from "./microversion.ts";
+import { collectPages, DEFAULT_PAGE_LIMIT } from "./paginate.ts";
+import type {
+  BlockStorageApi,
+  CreateSnapshotOptions,
+  ListSnapshotsOptions,
+  ListVolumesOptions,
+  QuotaSet,
+  Snapshot,
+  Volume,
+} from "./types.ts";
+import {
+  toQuotaSet,
+  toSnapshot,
+  toVolume,
+  type WireQuotaSet,
+  type WireSnapshot,
+  type WireVolume,
+} from "./wire_types.ts";
+
+/** Sends an authenticated request (KeystoneSession implements it). */
+export interface Requester {
+  request(req: HttpRequest): Promise<HttpResponse>;
+}
+
+export interface CinderClientOptions {
+  session: Requester;
+  /** Endpoint including the project id, e.g. `http://h:8776/v3/<project>`. */
+  endpoint: string;
+  projectId: string;
+  microversion: string;
+  logger?: Logger;
+}
+
+/** Microversion that added the snapshot list `metadata` filter. */
+export const MV_SNAPSHOT_METADATA_FILTER = "3.22";
+/** From this microversion `force` is no longer needed (and `false` is rejected). */
+export const MV_NO_FORCE = "3.66";
+
+/**
+ * Encodes a metadata filter as Cinder expects: a dict literal in one `metadata` query parameter
+ * (Cinder runs it through `ast.literal_eval`; JSON with string values is a valid literal).
+ */
+export function encodeMetadataFilter(metadata: Record<string, string>): string {
+  return JSON.stringify(metadata);
+}
+
+function matchesMetadata(have: Record<string, string>, want: Record<string, string>): boolean {
+  return Object.entries(want).every(([k, v]) => have[k] === v);
+}
+
+export class CinderClient implements BlockStorageApi {
+  readonly microversion: string;
+  readonly projectId: string;
+  readonly endpoint: string;
+  #session: Requester;
+  #logger: Logger;
+  #headers: Record<string, string>;
+
+  constructor(options: CinderClientOptions) {
+    this.#session = options.session;
+    this.endpoint = options.endpoint.replace(/\/+$/, "");
+    this.projectId = options.projectId;
+    this.microversion = options.microversion;
+    this.#logger = options.logger ?? nullLogger;
+    this.#headers = microversionHeaders(options.microversion);
+  }
+
+  #url(path: string): string {
+    return `${this.endpoint}${path}`;
+  }
+
+  #send(req: Omit<HttpRequest, "headers">): Promise<HttpResponse> {
+    return this.#session.request({ ...req, headers: this.#headers });
+  }
+
+  async #get(url: string, kind: string): Promise<unknown> {
+    return (await this.#send({ method: "GET", url, expected: [200], kind })).body;
+  }
+
+  async listVolumes(options: ListVolumesOptions = {}): Promise<Volume[]> {
+    const url = new URL(this.#url("/volumes/detail"));
+    if (options.metadata && Object.keys(options.metadata).length > 0) {
+      url.searchParams.set("metadata", encodeMetadataFilter(options.metadata));
+    }
+    if (options.status) url.searchParams.set("status", options.status);
+    const rows = await collectPages<WireVolume>({
+      url: url.toString(),
+      collection: "volumes",
+      limit: options.limit ?? DEFAULT_PAGE_LIMIT,
+      what: "volumes",
+      fetchPage: (u) => this.#get(u, "GET volumes/detail"),
+    });
+    return rows.map(toVolume);
+  }
+
+  async getVolume(id: string): Promise<Volume> {
+    const body = await this.#get(this.#url(`/volumes/${encodeURIComponent(id)}`), "GET volumes");
+    return toVolume((body as { volume: WireVolume }).volume);
+  }
+
+  async mergeVolumeMetadata(
+    id: string,
+    metadata: Record<string, string>,
+  ): Promise<Record<string, string>> {
+    const r = await this.#send({
+      method: "POST",
+      url: this.#url(`/volumes/${encodeURIComponent(id)}/metadata`),
+      json: { metadata },
+      expected: [200],
+      // A merge of the same keys converges: safe to repeat.
+      idempotent: true,
+      kind: "POST volumes/metadata",
+    });
+    return (r.body as { metadata?: Record<string, string> })?.metadata ?? {};
+  }
+
+  async deleteVolumeMetadataKey(id: string, key: string): Promise<void> {
+    await this.#send({
+      method: "DELETE",
+      url: this.#url(`/volumes/${encodeURIComponent(id)}/metadata/${encodeURIComponent(key)}`),
+      expected: [200, 204, 404],
+      kind: "DELETE volumes/metadata",
+    });
+  }
+
+  async listSnapshots(options: ListSnapshotsOptions = {}): Promise<Snapshot[]> {
+    const url = new URL(this.#url("/snapshots/detail"));
+    const wantMeta = options.metadata && Object.keys(options.metadata).length > 0
+      ? options.metadata
+      : undefined;
+    const serverSide = wantMeta !== undefined &&
+      atLeast(this.microversion, MV_SNAPSHOT_METADATA_FILTER);
+    if (wantMeta && serverSide) url.searchParams.set("metadata", encodeMetadataFilter(wantMeta));
+    if (options.status) url.searchParams.set("status", options.status);
+    if (options.volumeId) url.searchParams.set("volume_id", options.volumeId);
+    const rows = await collectPages<WireSnapshot>({
+      url: url.toString(),
+      collection: "snapshots",
+      limit: options.limit ?? DEFAULT_PAGE_LIMIT,
+      what: "snapshots",
+      fetchPage: (u) => this.#get(u, "GET snapshots/detail"),
+    });
+    const snapshots = rows.map(toSnapshot);
+    // Below 3.22 Cinder ignores the filter; also re-check server-side results (cheap, and some
+    // clouds trim `resource_filters.json`).
+    return wantMeta ? snapshots.filter((s) => matchesMetadata(s.metadata, wantMeta)) : snapshots;
+  }
+
+  async createSnapshot(options: CreateSnapshotOptions): Promise<Snapshot> {
+    const snapshot: Record<string, unknown> = {
+      volume_id: options.volumeId,
+      name: options.name,
+      metadata: options.metadata,
+    };
+    if (options.description !== undefined) snapshot.description = options.description;
+    // From 3.66 force is not needed and false is rejected; below it in-use volumes need it.
+    if (!atLeast(this.microversion, MV_NO_FORCE)) snapshot.force = options.force ?? true;
+    const r = await this.#send({
+      method: "POST",
+      url: this.#url("/snapshots"),
+      json: { snapshot },
+      expected: [202],
+      // Never retried blindly: the caller lists by metadata to adopt an orphan instead.
+      idempotent: false,
+      kind: "POST snapshots",
+    });
+    const created = toSnapshot((r.body as { snapshot: WireSnapshot }).snapshot);
+    this.#logger.debug("snapshot_create_accepted", {
+      snapshot_id: created.id,
+      volume_id: created.volumeId,
+      request_id: r.requestId,
+    });
+    return created;
+  }
+
+  async getSnapshot(id: string): Promise<Snapshot> {
+    const body = await this.#get(
+      this.#url(`/snapshots/${encodeURIComponent(id)}`),
+      "GET snapshots",
+    );
+    return toSnapshot((body as { snapshot: WireSnapshot }).snapshot);
+  }
+
+  async deleteSnapshot(id: string): Promise<void> {
+    await this.#send({
+      method: "DELETE",
+      url: this.#url(`/snapshots/${encodeURIComponent(id)}`),
+      expected: [202, 204, 404],
+      kind: "DELETE snapshots",
+    });
+  }
+
+  async #action(id: string, action: Record<string, unknown>, expected: number[]): Promise<void> {
+    await this.#send({
+      method: "POST",
+      url: this.#url(`/snapshots/${encodeURIComponent(id)}/action`),
+      json: action,
+      expected,
+      idempotent: true,
+      kind: "POST snapshots/action",
+    });
+  }
+
+  async forceDeleteSnapshot(id: string): Promise<void> {
+    await this.#action(id, { "os-force_delete": {} }, [202, 404]);
+  }
+
+  async resetSnapshotStatus(id: string, status: string): Promise<void> {
+    await this.#action(id, { "os-reset_status": { status } }, [202]);
+  }
+
+  async updateSnapshotMetadata(
+    id: string,
+    metadata: Record<string, string>,
+  ): Promise<Record<string, string>> {
+    const r = await this.#send({
+      method: "POST",
+      url: this.#url(`/snapshots/${encodeURIComponent(id)}/metadata`),
+      json: { metadata },
+      expected: [200],
+      idempotent: true,
+      kind: "POST snapshots/metadata",
+    });
+    return (r.body as { metadata?: Record<string, string> })?.metadata ?? {};
+  }
+
+  async getQuotaSet(): Promise<QuotaSet> {
+    const body = await this.#get(
+      this.#url(`/os-quota-sets/${encodeURIComponent(this.projectId)}?usage=true`),
+      "GET os-quota-sets",
+    );
+    return toQuotaSet((body as { quota_set: WireQuotaSet }).quota_set, this.projectId);
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * The OpenStack adapter: clouds.yaml, Keystone v3 sessions, the service catalog, Cinder v3 and the
+ * Keystone admin calls. It owns every byte sent to an OpenStack API. It may import `src/core/`
+ * types, never the reverse; it knows nothing of argv, stdout or exit codes.
+ *
+ * Entry point: `openCloud()`. Everything is injected (fetch, Clock, Logger), so tests pass a
+ * handler function or the emulator's `fetch` and no port is opened.
+ */
+import type { Clock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { nullLogger } from "../log.ts";
+import { CinderClient } from "./cinder.ts";
+import {
+  type EndpointInfo,
+  expandEndpointTemplate,
+  selectEndpoint,
+  serviceTypeAliases,
+} from "./catalog.ts";
+import { type CloudConfig, type Env, loadCloudConfig, type TlsConfig } from "./clouds_yaml.ts";
+import {
+  createRateLimiter,
+  DEFAULT_TIMEOUT_MS,
+  type FetchLike,
+  HttpTransport,
+  type RetryPolicy,
+} from "./http.ts";
+import { IdentityClient } from "./identity.ts";
+import { KeystoneSession } from "./keystone.ts";
+import {
+  type MicroversionInfo,
+  negotiateMicroversion,
+  parseVersionDocument,
+  versionDocumentUrl,
+} from "./microversion.ts";
+import type { RequestStatsSnapshot } from "./types.ts";
+
+export * from "./types.ts";
+export {
+  BLOCK_STORAGE_ALIASES,
+  type EndpointInfo,
+  type EndpointInterface,
+  type EndpointQuery,
+  expandEndpointTemplate,
+  normaliseInterface,
+  selectEndpoint,
+  serviceTypeAliases,
+} from "./catalog.ts";
+export {
+  type ApplicationCredentialAuth,
+  type AuthScope,
+  type BlockStorageConfig,
+  candidatePaths,
+  type CloudAuth,
+  type CloudConfig,
+  type CloudConfigInit,
+  type CloudsFile,
+  type CloudsFiles,
+  defineCloudConfig,
+  type Env,
+  loadCloudConfig,
+  type LoadCloudConfigOptions,
+  type PasswordAuth,
+  resolveCloudConfig,
+  type ResolveOptions,
+  type TlsConfig,
+  type TokenAuth,
+} from "./clouds_yaml.ts";
+export {
+  CinderClient,
+  type CinderClientOptions,
+  encodeMetadataFilter,
+  MV_NO_FORCE,
+  MV_SNAPSHOT_METADATA_FILTER,
+  type Requester,
+} from "./cinder.ts";
+export {
+  CinderQuotaExceededError,
+  createRateLimiter,
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUT_MS,
+  type FetchLike,
+  hasStatus,
+  type HttpRequest,
+  type HttpResponse,
+  HttpTransport,
+  type HttpTransportOptions,
+  type RateLimiter,
+  requestKind,
+  RequestStats,
+  RETRY_STATUSES,
+  retryAfterMs,
+  type RetryPolicy,
+  safeUrl,
+} from "./http.ts";
+export { IdentityClient } from "./identity.ts";
+export { identityV3Url, KeystoneSession, REAUTH_MARGIN_MS, type TokenInfo } from "./keystone.ts";
+export {
+  atLeast,
+  CLIENT_MAX_MICROVERSION,
+  compareMicroversions,
+  type MicroversionInfo,
+  negotiateMicroversion,
+  parseVersionDocument,
+} from "./microversion.ts";
+export { collectPages, DEFAULT_PAGE_LIMIT } from "./paginate.ts";
+export { parseOpenStackTime } from "./wire_types.ts";
+
+export interface OpenCloudOptions {
+  /** A resolved cloud; when absent, clouds.yaml is loaded (see `cloudName`, `env`). */
+  config?: CloudConfig;
+  /** Cloud to load from clouds.yaml (`--cloud`); default OS_CLOUD, then the only one. */
+  cloudName?: string;
+  /** Region override (`--os-region-name`); default OS_REGION_NAME, then clouds.yaml. */
+  region?: string;
+  /** Environment, read once by the caller (default: none). */
+  env?: Env;
+  /** File reader for clouds.yaml and TLS files; default Deno.readTextFile. */
+  readTextFile?: (path: string) => Promise<string>;
+  homeDir?: string;
+  cwd?: string;
+  fetch?: FetchLike;
+  clock?: Clock;
+  logger?: Logger;
+  /** Global request id (`req-<uuid>`); default: a fresh one. */
+  requestId?: string;
+  /** Per-request timeout; default clouds.yaml `api_timeout`, then 60 s. */
+  timeoutMs?: number;
+  /** `--rate-limit`: requests per second across the run. */
+  rateLimitPerSecond?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Jitter source (tests). */
+  random?: () => number;
+}
+
+/** An opened cloud: configuration, session and the service clients. */
+export interface Cloud {
+  config: CloudConfig;
+  session: KeystoneSession;
+  transport: HttpTransport;
+  /** Keystone admin calls. */
+  identity: IdentityClient;
+  /** The run's global request id. */
+  requestId: string;
+  /** Authenticates, finds the endpoint and negotiates once; later calls get the same client. */
+  blockStorage(): Promise<CinderClient>;
+  /** The block-storage endpoint chosen (for `doctor`). */
+  blockStorageEndpoint(): Promise<EndpointInfo>;
+  /** Server range and chosen microversion (for `doctor`). */
+  microversion(): Promise<MicroversionInfo>;
+  /** Request counts so far. */
+  stats(): RequestStatsSnapshot;
+  /** Releases the TLS client, if one was made. */
+  close(): void;
+}
+
+/**
+ * Builds the Deno HTTP client that carries `cacert`/`cert`/`key`, or undefined when none is set.
+ * (`verify: false` never gets here: the loader refuses it.)
+ */
+export function createTlsHttpClient(tls: TlsConfig): Deno.HttpClient | undefined {
+  if (!tls.caCerts?.length && !tls.cert) return undefined;
+  const options: Deno.CreateHttpClientOptions & Partial<Deno.TlsCertifiedKeyPem> = {};
+  if (tls.caCerts?.length) options.caCerts = tls.caCerts;
+  if (tls.cert && tls.key) {
+    options.cert = tls.cert;
+    options.key = tls.key;
+  } else if (tls.cert) {
+    throw new ConfigError(
+      `Cannot use client certificate "${tls.certFile ?? "cert"}": key is missing`,
+    );
+  }
+  try {
+    return Deno.createHttpClient(options as Deno.CreateHttpClientOptions & Deno.TlsCertifiedKeyPem);
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot use the TLS files (cacert ${tls.caCertFile ?? "-"}, cert ${
+        tls.certFile ?? "-"
+      }, key ${tls.keyFile ?? "-"}): ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: "check that they are PEM files and that the key matches the certificate",
+      },
+    );
+  }
+}
+
+/** Ensures a Cinder URL carries the project id (catalogs without it need it below 3.67). */
+function withProject(url: string, projectId: string): string {
+  const u = new URL(url);
+  const parts = u.pathname.split("/").filter((p) => p !== "");
+  const last = parts[parts.length - 1];
+  if (last !== undefined && /^v\d+(\.\d+)?$/.test(last)) {
+    u.pathname = `/${[...parts, projectId].join("/")}`;
+  }
+  return u.toString().replace(/\/+$/, "");
+}
+
+/** Opens a cloud: loads/takes the config, builds the transport and the session. */
+export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> {
+  const env = options.env ?? {};
+  const config = options.config ?? await loadCloudConfig({
+    ...(options.cloudName ? { cloud: options.cloudName } : {}),
+    ...(options.region ? { region: options.region } : {}),
+    env,
+    readTextFile: options.readTextFile ?? ((p) => Deno.readTextFile(p)),
+    ...(options.homeDir ?? env.HOME ? { homeDir: options.homeDir ?? env.HOME } : {}),
+    cwd: options.cwd ?? Deno.cwd(),
+  });
+  const clock = options.clock ?? systemClock;
+  const logger = (options.logger ?? nullLogger).with({ cloud: config.name });
+  const httpClient = createTlsHttpClient(config.tls);
+  const transport = new HttpTransport({
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    clock,
+    logger,
+    ...(options.requestId ? { requestId: options.requestId } : {}),
+    timeoutMs: options.timeoutMs ?? config.apiTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(httpClient ? { httpClient } : {}),
+    ...(options.rateLimitPerSecond
+      ? { rateLimiter: createRateLimiter(options.rateLimitPerSecond, clock) }
+      : {}),
+  });
+  const session = new KeystoneSession({ config, transport, logger, clock });
+  const identity = new IdentityClient(session);
+
+  let endpointPromise: Promise<EndpointInfo> | undefined;
+  let negotiated: Promise<{ client: CinderClient; info: MicroversionInfo }> | undefined;
+
+  const blockStorageEndpoint = (): Promise<EndpointInfo> => {
+    endpointPromise ??= (async () => {
+      const info = await session.tokenInfo();
+      const projectId = await session.projectId();
+      const bs = config.blockStorage;
+      const iface = bs.interface ?? config.interface;
+      const region = bs.regionName ?? config.regionName;
+      let ep: EndpointInfo;
+      if (bs.endpointOverride) {
+        ep = {
+          serviceType: bs.serviceType,
+          interface: iface,
+          region: region ?? null,
+          url: expandEndpointTemplate(bs.endpointOverride, projectId),
+          overridden: true,
+        };
+      } else {
+        ep = selectEndpoint(info.catalog, {
+          serviceType: bs.serviceType,
+          aliases: serviceTypeAliases(bs.serviceType),
+          interface: iface,
+          ...(region ? { region } : {}),
+        });
+      }
+      return { ...ep, url: withProject(ep.url, projectId) };
+    })();
+    endpointPromise.catch(() => {
+      endpointPromise = undefined;
+    });
+    return endpointPromise;
+  };
+
+  const negotiate = () => {
+    negotiated ??= (async () => {
+      const ep = await blockStorageEndpoint();
+      const projectId = await session.projectId();
+      const r = await session.request({
+        method: "GET",
+        url: versionDocumentUrl(ep.url),
+        expected: [200, 300],
+        kind: "GET versions",
+      });
+      const range = parseVersionDocument(r.body);
+      const info = negotiateMicroversion({
+        serverMin: range.min,
+        serverMax: range.max,
+        ...(config.blockStorage.apiVersion ? { pinned: config.blockStorage.apiVersion } : {}),
+      });
+      logger.debug("microversion_negotiated", {
+        server_min: info.min,
+        server_max: info.max,
+        chosen: info.chosen,
+      });
+      const client = new CinderClient({
+        session,
+        endpoint: ep.url,
+        projectId,
+        microversion: info.chosen,
+        logger,
+      });
+      return { client, info };
+    })();
+    negotiated.catch(() => {
+      negotiated = undefined;
+    });
+    return negotiated;
+  };
+
+  return {
+    config,
+    session,
+    transport,
+    identity,
+    requestId: transport.requestId,
+    blockStorage: async () => (await negotiate()).client,
+    blockStorageEndpoint,
+    microversion: async () => (await negotiate()).info,
+    stats: () => transport.stats.snapshot(),
+    close: () => httpClient?.close(),
+  };
+}
