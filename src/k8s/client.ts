@@ -56,7 +56,7 @@ function dirname(path: string): string {
 }
 
 function resolvePath(base: string, path: string): string {
-  return path.startsWith("/") ? path : `${base}/${path}`;
+  return path.startsWith("/") ? path : `${base.endsWith("/") ? base : `${base}/`}${path}`;
 }
 
 function decodeBase64(value: string, what: string, where: string): string {
