@@ -1,0 +1,142 @@
+/**
+ * A scriptable Engine for daemon tests: runs can be held open (to test overlap and shutdown),
+ * made to fail, and their calls counted. Time comes from the injected clock.
+ */
+import type { Clock } from "../../src/clock.ts";
+import type {
+  Engine,
+  EngineRunOptions,
+  FreshnessEntry,
+  JobName,
+  RunCounts,
+  RunSummary,
+  TimelineEvent,
+} from "../../src/exec/types.ts";
+
+export const ZERO_COUNTS: RunCounts = {
+  created: 0,
+  adopted: 0,
+  skipped: 0,
+  failed: 0,
+  deleted: 0,
+  kept: 0,
+  zombiesCleaned: 0,
+  invalidPolicies: 0,
+  notDone: 0,
+};
+
+interface Gate {
+  promise: Promise<void>;
+  release: () => void;
+}
+
+function gate(): Gate {
+  let release!: () => void;
+  const promise = new Promise<void>((r) => (release = r));
+  return { promise, release };
+}
+
+export class FakeEngine implements Engine {
+  readonly clock: Clock;
+  calls: Record<JobName | "probe", number> = { create: 0, expire: 0, probe: 0 };
+  /** Runs in flight right now, by job. */
+  inFlight: Record<JobName, number> = { create: 0, expire: 0 };
+  /** Completed runs (not aborted), by job. */
+  completed: Record<JobName, number> = { create: 0, expire: 0 };
+  /** Aborted runs, by job. */
+  aborted: Record<JobName, number> = { create: 0, expire: 0 };
+  /** When set, the next runs of that job wait until `release(job)`. */
+  #holds: Partial<Record<JobName, Gate>> = {};
+  /** When set, runs of that job throw this. */
+  runError: Partial<Record<JobName, Error>> = {};
+  /** When set, probe() throws this. */
+  probeError: Error | null = null;
+  counts: Record<JobName, Partial<RunCounts>> = {
+    create: { created: 2, skipped: 1 },
+    expire: { deleted: 1, kept: 3, zombiesCleaned: 1 },
+  };
+  freshnessRows: FreshnessEntry[] = [];
+  freshnessError: Error | null = null;
+  events: TimelineEvent[] = [];
+  stats: Record<string, number> = { "GET 200": 7, "POST 202": 2 };
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  /** Makes the following runs of `job` wait until `release(job)`. */
+  hold(job: JobName): void {
+    this.#holds[job] = gate();
+  }
+
+  /** Lets held runs of `job` finish. */
+  release(job: JobName): void {
+    const g = this.#holds[job];
+    delete this.#holds[job];
+    g?.release();
+  }
+
+  async #run(job: JobName, options: EngineRunOptions = {}): Promise<RunSummary> {
+    this.calls[job]++;
+    const started = this.clock.now();
+    this.inFlight[job]++;
+    try {
+      const g = this.#holds[job];
+      if (g) {
+        await new Promise<void>((resolve, reject) => {
+          g.promise.then(resolve);
+          options.signal?.addEventListener("abort", () => {
+            this.aborted[job]++;
+            reject(new DOMException("run cancelled", "AbortError"));
+          }, { once: true });
+        });
+      }
+      const error = this.runError[job];
+      if (error) throw error;
+      const finished = this.clock.now();
+      this.completed[job]++;
+      return {
+        job,
+        runId: `run-${job}-${this.calls[job]}`,
+        startedAt: started.toString(),
+        finishedAt: finished.toString(),
+        durationMs: finished.epochMilliseconds - started.epochMilliseconds,
+        result: "ok",
+        dryRun: false,
+        counts: { ...ZERO_COUNTS, ...this.counts[job] },
+        apiCalls: {},
+        apiCallsTotal: 0,
+        actions: [],
+      };
+    } finally {
+      this.inFlight[job]--;
+    }
+  }
+
+  create(options?: EngineRunOptions): Promise<RunSummary> {
+    return this.#run("create", options);
+  }
+  expire(options?: EngineRunOptions): Promise<RunSummary> {
+    return this.#run("expire", options);
+  }
+  freshness(): Promise<FreshnessEntry[]> {
+    return this.freshnessError
+      ? Promise.reject(this.freshnessError)
+      : Promise.resolve(this.freshnessRows);
+  }
+  timeline(): TimelineEvent[] {
+    return this.events;
+  }
+  probe(): Promise<void> {
+    this.calls.probe++;
+    return this.probeError ? Promise.reject(this.probeError) : Promise.resolve();
+  }
+  requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> } {
+    return { byMethodStatus: { ...this.stats }, byKind: {} };
+  }
+}
+
+/** Lets pending promise callbacks and zero-delay tasks run (no clock time passes). */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setTimeout(r, 0));
+}
