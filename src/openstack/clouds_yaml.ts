@@ -146,7 +146,7 @@ export interface ResolveOptions {
   env: Env;
   /** Explicit cloud name (`--cloud`); wins over OS_CLOUD. */
   cloud?: string;
-  /** Explicit region; wins over OS_REGION_NAME and clouds.yaml. */
+  /** Explicit region; wins over clouds.yaml. */
   region?: string;
 }
 
@@ -219,7 +219,7 @@ function registerSecretsIn(value: unknown, depth = 0): void {
  * text when it differs (`volume_api_version: 3.50` must stay "3.50", not 3.5).
  */
 export function parseCloudsFile(file: CloudsFile): Dict {
-  const doc = YAML.parseDocument(file.text, { prettyErrors: false, uniqueKeys: false });
+  const doc = YAML.parseDocument(file.text, { prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
@@ -675,9 +675,10 @@ export function resolveCloudConfig(options: ResolveOptions): CloudConfig {
     }
     c = deepMerge(normaliseKeys(profile) as Dict, c);
   }
-  // Regions: explicit > OS_REGION_NAME > clouds.yaml (first of `regions`).
+  // Regions: explicit (`--os-region-name`) > clouds.yaml (first of `regions`). OS_REGION_NAME is
+  // part of the envvars cloud only, as in openstacksdk's library API.
   const regions = knownRegions(c);
-  const wanted = options.region || (name !== envName ? env.OS_REGION_NAME : undefined) || undefined;
+  const wanted = options.region || undefined;
   let regionName: string | undefined;
   if (regions.length > 0) {
     const chosen = wanted ? regions.find((r) => r.name === wanted) : regions[0];

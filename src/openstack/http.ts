@@ -383,7 +383,7 @@ export class HttpTransport {
       if (requestId) init.requestId = requestId;
       const server = faultMessage(body);
       if (server) init.serverMessage = server;
-      const error = response.status === 413 && !isOverLimit(body)
+      const error = response.status === 413 && !isRateLimit(server)
         ? new CinderQuotaExceededError(init, quotaNameFrom(server))
         : new OpenStackHttpError(init);
       Object.defineProperty(error, "headers", { value: response.headers, enumerable: false });
@@ -405,9 +405,12 @@ export class CinderQuotaExceededError extends QuotaExceededError {
   }
 }
 
-/** A 413 that is an explicit rate limit ("overLimit" fault) rather than a quota. */
-function isOverLimit(body: unknown): boolean {
-  return !!body && typeof body === "object" && "overLimit" in (body as object);
+/**
+ * A 413 that is a rate limit rather than a quota. Cinder wraps quota errors in an "overLimit"
+ * fault too (wsgi.py maps 413 to that name), so only the message tells them apart.
+ */
+function isRateLimit(message: string | undefined): boolean {
+  return !!message && /rate[- ]?limit/i.test(message);
 }
 
 /** The quota name in a Cinder 413 message ("… exceeded quota for snapshots"), if recognisable. */
