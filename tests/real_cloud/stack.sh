@@ -542,8 +542,9 @@ cmd_up() {
       "/usr/bin/$d" --config-file /etc/cinder/cinder.conf
   done
 
-  phase "provision keystone" "$LOGS/keystone.out"
+  phase "wait for keystone" "$LOGS/keystone.out"
   wait_for "Keystone on 127.0.0.1:5000" 90 keystone keystone_answers
+  phase "provision keystone" "$LOGS/keystone.out"
   STACK_STATE_DIR=$STATE "$PY" "$HERE/provision.py" keystone ||
     die "provisioning Keystone failed" "$LOGS/keystone.out"
 
@@ -602,7 +603,7 @@ cmd_status() {
     ADMIN_PASSWORD=$ADMIN_PASSWORD STACK_STATE_DIR=$STATE "$PY" "$HERE/provision.py" check || rc=1
   fi
   [[ -f $STATE/clouds.yaml ]] && echo "clouds.yaml       $STATE/clouds.yaml"
-  return $rc
+  exit $rc
 }
 
 cmd_reset() {
