@@ -99,3 +99,26 @@ export function standardCloud(
   });
   return cloud;
 }
+
+import { type Clock, ManualClock } from "../clock.ts";
+
+/**
+ * A clock for transport tests: sleeps without a signal (backoff, rate limiting) are recorded and
+ * pass at once, moving time forward; sleeps with a signal (request timeouts) wait for `advance`.
+ */
+export class SteppingClock implements Clock {
+  readonly manual: ManualClock;
+  readonly sleeps: number[] = [];
+  constructor(start = "2026-03-01T10:00:00Z") {
+    this.manual = new ManualClock(start);
+  }
+  now(): Temporal.Instant {
+    return this.manual.now();
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal) return this.manual.sleep(ms, signal);
+    this.sleeps.push(ms);
+    this.manual.advance(ms);
+    return Promise.resolve();
+  }
+}

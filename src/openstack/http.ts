@@ -124,6 +124,34 @@ export class RequestStats {
   }
 }
 
+const KNOWN_RESOURCES = new Set([
+  "volumes",
+  "snapshots",
+  "os-quota-sets",
+  "os-quota-class-sets",
+  "types",
+  "backups",
+  "attachments",
+  "groups",
+  "group_snapshots",
+  "limits",
+  "extensions",
+  "messages",
+  "os-services",
+  "os-availability-zone",
+  "auth",
+  "projects",
+  "users",
+  "roles",
+  "domains",
+  "role_assignments",
+  "application_credentials",
+  "credentials",
+  "regions",
+  "endpoints",
+  "services",
+]);
+
 const ID_SEGMENT =
   /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+)$/i;
 
@@ -135,6 +163,8 @@ export function requestKind(method: string, url: string): string {
   let parts = new URL(url).pathname.split("/").filter((p) => p !== "");
   const vi = parts.findIndex((p) => /^v\d+(\.\d+)?$/.test(p));
   if (vi >= 0) parts = parts.slice(vi + 1);
+  // Cinder puts the project id right after the version; it need not look like an id.
+  if (parts.length > 1 && !KNOWN_RESOURCES.has(parts[0]!)) parts = parts.slice(1);
   const out: string[] = [];
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
@@ -413,13 +443,24 @@ function isRateLimit(message: string | undefined): boolean {
   return !!message && /rate[- ]?limit/i.test(message);
 }
 
-/** The quota name in a Cinder 413 message ("… exceeded quota for snapshots"), if recognisable. */
+/**
+ * The quota named in a Cinder 413 message: "Maximum number of snapshots allowed (10) exceeded",
+ * "Requested volume or snapshot exceeds allowed gigabytes quota…", "Quota exceeded for resources:
+ * ['snapshots']".
+ */
 export function quotaNameFrom(message: string | undefined): string | undefined {
   if (!message) return undefined;
-  const m = /(snapshots?|gigabytes(?:_[\w-]+)?|volumes?(?:_[\w-]+)?|backups?|groups?)/i.exec(
-    message,
-  );
-  return m?.[1]?.toLowerCase();
+  const patterns = [
+    /number of ([\w-]+) allowed/i,
+    /allowed ([\w-]+) quota/i,
+    /quota exceeded for resources?:?\s*\[?\s*'?([\w-]+)/i,
+    /\b(snapshots|gigabytes|volumes|backups|backup_gigabytes|groups)\b/i,
+  ];
+  for (const re of patterns) {
+    const m = re.exec(message);
+    if (m?.[1]) return m[1].toLowerCase();
+  }
+  return undefined;
 }
 
 /** Whether `error` is an OpenStackHttpError (possibly inside a RetryExhaustedError) with `status`. */
