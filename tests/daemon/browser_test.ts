@@ -1,0 +1,111 @@
+/**
+ * Opens the status page in headless Chromium and checks what a person would see. Chromium comes
+ * from Debian's `chromium` package (CI installs it and exports SNAPSENTRY_CHROMIUM). Without it
+ * this test fails, unless SNAPSENTRY_SKIP_BROWSER=1 says to skip it on purpose.
+ */
+import assert from "node:assert/strict";
+import { settle } from "./fake_engine.ts";
+import { appHarness, sampleVolumes } from "./harness.ts";
+
+const SKIP = Deno.env.get("SNAPSENTRY_SKIP_BROWSER") === "1";
+
+function findChromium(): string | null {
+  const candidates = [
+    Deno.env.get("SNAPSENTRY_CHROMIUM"),
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+  ].filter((c): c is string => !!c);
+  for (const c of candidates) {
+    try {
+      if (Deno.statSync(c).isFile) return c;
+    } catch { /* try the next one */ }
+  }
+  return null;
+}
+
+async function chromium(args: string[], userDataDir: string): Promise<string> {
+  const bin = findChromium();
+  if (bin === null) {
+    throw new Error(
+      "Cannot find Chromium: install Debian's chromium package (apt-get install chromium) or set " +
+        "SNAPSENTRY_CHROMIUM; set SNAPSENTRY_SKIP_BROWSER=1 to skip browser tests on purpose",
+    );
+  }
+  const out = await new Deno.Command(bin, {
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+      "--hide-scrollbars",
+      `--user-data-dir=${userDataDir}`,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`chromium exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test({
+  name: "the status page in headless Chromium shows jobs, volumes and a timeline",
+  ignore: SKIP,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const h = appHarness();
+    sampleVolumes(h.engine);
+    h.scheduler.start({ runAtStart: true });
+    await settle();
+    h.health.success();
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, h.app.fetch);
+    const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/`;
+    const profile = await Deno.makeTempDir({ prefix: "snapsentry-chromium-" });
+    const shotDir = Deno.env.get("SNAPSENTRY_SCREENSHOT_DIR") ?? profile;
+    const shot = `${shotDir}/status-page.png`;
+    try {
+      const dom = await chromium(["--dump-dom", url], `${profile}/a`);
+      // What a person reads: the title, both jobs with schedules, each volume, verdicts.
+      assert.match(dom, /<h1>snapsentry daemon<\/h1>/);
+      assert.match(dom, /Create snapshots/);
+      assert.match(dom, /Expire snapshots/);
+      assert.match(dom, /<code>\*\/10 \* \* \* \*<\/code>/);
+      assert.match(
+        dom,
+        /<tr class="volume-row" data-volume-id="3f2a9c1e-0000-4000-8000-000000000001">/,
+      );
+      assert.match(dom, /<strong>db-data<\/strong>/);
+      assert.match(dom, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/, "shown as text, not run");
+      assert.doesNotMatch(dom, /<script/);
+      assert.match(dom, /<span class="badge late">LATE<\/span>/);
+      assert.match(dom, /<span class="badge ok">ready<\/span>/);
+      // The timeline: one SVG per volume, with created, expired and failed marks and date labels.
+      const svgs = dom.match(/<svg class="timeline"[\s\S]*?<\/svg>/g) ?? [];
+      assert.equal(svgs.length, 2);
+      assert.equal((svgs[0]!.match(/class="mark-created"/g) ?? []).length, 13);
+      assert.equal((svgs[0]!.match(/class="mark-failed"/g) ?? []).length, 1);
+      assert.equal((svgs[0]!.match(/class="mark-expired"/g) ?? []).length, 10);
+      assert.match(svgs[0]!, />01-0\d<\/text>/, "axis dates");
+      assert.equal((svgs[1]!.match(/class="mark-failed"/g) ?? []).length, 1);
+      assert.match(dom, /class="legend"/);
+
+      await chromium([`--screenshot=${shot}`, "--window-size=1280,1000", url], `${profile}/b`);
+      const png = await Deno.readFile(shot);
+      assert.deepEqual([...png.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47], "a PNG screenshot");
+      assert.ok(png.length > 10_000, "the screenshot is not blank");
+    } finally {
+      await server.shutdown();
+      h.scheduler.stop();
+      await h.scheduler.drain();
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+  },
+});
