@@ -800,10 +800,13 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
     return c.json({ snapshot: snapshotView(c, s, true) });
   });
 
-  const startDelete = (s: SnapshotRec) => {
+  const startDelete = (c: C, s: SnapshotRec) => {
     s.status = "deleting";
     s.updatedAt = state.nowMs();
-    state.setSnapshotPending(s, { status: "deleted", at: state.nowMs() + ctx.deleteDelayMs });
+    state.setSnapshotPending(s, {
+      status: c.env.directives.deleteError ? "error_deleting" : "deleted",
+      at: state.nowMs() + ctx.deleteDelayMs,
+    });
   };
 
   app.delete("/volume/v3/:project/snapshots/:id", (c) => {
@@ -815,7 +818,7 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
         "Invalid snapshot: Snapshot status must be available or error and must not be part of a group.",
       );
     }
-    startDelete(s);
+    startDelete(c, s);
     return c.body(null, 202);
   });
 
@@ -834,7 +837,7 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
       if (!c.get("auth").isAdmin) {
         return policyDenied("volume_extension:snapshot_admin_actions:force_delete");
       }
-      startDelete(s);
+      startDelete(c, s);
       return c.body(null, 202);
     }
     if (!c.get("auth").isAdmin) {

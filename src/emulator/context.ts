@@ -22,6 +22,8 @@ export interface Directives {
   snapshotStuck?: boolean;
   /** New snapshots turn to `error` instead of `available`. */
   snapshotError?: boolean;
+  /** Snapshots deleted by this request end in `error_deleting` instead of disappearing. */
+  deleteError?: boolean;
 }
 
 /** Hono bindings of every emulated service. */

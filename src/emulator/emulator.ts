@@ -322,6 +322,9 @@ export class Emulator {
         case "snapshot_error":
           directives.snapshotError = true;
           break;
+        case "snapshot_error_deleting":
+          directives.deleteError = true;
+          break;
         case "lost_response":
           lost = f;
           break;

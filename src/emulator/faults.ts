@@ -20,6 +20,8 @@ export type Fault =
   | { type: "snapshot_stuck" }
   /** A snapshot created by this request turns to `error` instead of `available`. */
   | { type: "snapshot_error" }
+  /** A snapshot deleted (or force-deleted) by this request ends in `error_deleting`. */
+  | { type: "snapshot_error_deleting" }
   /**
    * Process the request, then lose the answer: reply `status` (default 500) or, with
    * `drop: true`, throw a TypeError. The "accepted but lost" case of a snapshot create.

@@ -125,6 +125,19 @@ Deno.test("fault injection", async (t) => {
     assert.deepEqual(ids.map((id) => e.snapshot(id)!.status), ["creating", "error", "error"]);
   });
 
+  await t.step("snapshot_error_deleting: a delete ends in error_deleting", async () => {
+    const { e, clock } = newEmulator({ deleteDelayMs: 10 });
+    const s = await login(e, "demo");
+    const snap = e.addSnapshot({ volumeId: e.addVolume(s.projectId).id });
+    e.faults.add({ kind: "DELETE snapshots/{id}", fault: { type: "snapshot_error_deleting" } });
+    assert.equal((await cinder(e, s, "DELETE", `/snapshots/${snap.id}`)).status, 202);
+    clock.advance(10);
+    assert.equal(e.snapshot(snap.id)!.status, "error_deleting");
+    const again = await cinder(e, s, "DELETE", `/snapshots/${snap.id}`);
+    assert.equal(again.status, 400, "error_deleting needs a force-delete");
+    await again.body?.cancel();
+  });
+
   await t.step("lost_response: the snapshot exists but the answer is 500 or dropped", async () => {
     const { e, clock } = newEmulator({ snapshotDelayMs: 10 });
     const s = await login(e, "demo");
