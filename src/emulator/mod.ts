@@ -2,6 +2,18 @@
  * The emulated OpenStack cloud (Keystone v3, Cinder v3, Glance metadefs) used by the demo, the
  * tests and the benchmarks. It models OpenStack, not snapsentry: it imports nothing from
  * `src/core/` or `src/openstack/`, only the shared clock.
+ *
+ * ```ts
+ * const emulator = createEmulator({ clock });          // seeded: projects admin + demo
+ * emulator.seedSample(emulator.seed.demoProjectId);     // VMs, shared and spare volumes
+ * emulator.faults.add({ kind: "POST snapshots", fault: { type: "status", status: 503 } });
+ * const res = await emulator.fetch(`${emulator.baseUrl}/volume/v3/`); // in-process
+ * const { url, shutdown } = emulator.serve({ port: 0 });             // or on loopback
+ * ```
+ *
+ * Services live under one base URL: Keystone at `<base>/identity/v3`, Cinder at
+ * `<base>/volume/v3/{project_id}` (version documents at `<base>/volume/` and `<base>/volume/v3/`),
+ * Glance metadefs at `<base>/image/v2/metadefs/`.
  */
 
 export {
