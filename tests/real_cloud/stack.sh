@@ -137,7 +137,35 @@ leader_pid() { # prints the recorded PID if that process is alive and is what we
 
 is_running() { leader_pid "$1" >/dev/null; }
 
-group_alive() { pgrep -g "$1" >/dev/null 2>&1; }
+proc_state() { # one-letter state of PID (R, S, Z, ...); empty when gone
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  s=${s##*) }
+  echo "${s%% *}"
+}
+
+group_alive() { # any live (non-zombie) process in process group $1?
+  local p st
+  for p in $(pgrep -g "$1" 2>/dev/null); do
+    st=$(proc_state "$p")
+    [[ -n $st && $st != Z ]] && return 0
+  done
+  return 1
+}
+
+# ours: the recorded leader runs what we started; gone: exited (PID 1 here does not reap, so a
+# zombie counts as gone), its group may still hold children; foreign: the PID was reused.
+leader_state() {
+  local pid=$1 name=$2 st
+  st=$(proc_state "$pid")
+  if [[ -z $st || $st == Z ]]; then
+    echo gone
+  elif is_running "$name"; then
+    echo ours
+  else
+    echo foreign
+  fi
+}
 
 start_daemon() { # start_daemon NAME CMD...: setsid, so the PID is also the process group id
   local name=$1
@@ -188,8 +216,7 @@ stop_group() { # send SIG to NAME's process group if it is ours
   [[ -f $f ]] || return 0
   pid=$(<"$f")
   [[ $pid =~ ^[0-9]+$ ]] || return 0
-  # A leader that is alive but no longer ours means the PID was reused: leave it alone.
-  if [[ -d /proc/$pid ]] && ! is_running "$name"; then return 0; fi
+  [[ $(leader_state "$pid" "$name") != foreign ]] || return 0
   group_alive "$pid" && kill "-$sig" -- "-$pid" 2>/dev/null || true
 }
 
@@ -201,7 +228,7 @@ stop_daemons() { # stop_daemons NAME...: TERM all, wait up to GRACE_SECONDS, the
     for name in "$@"; do
       [[ -f $(pidfile "$name") ]] || continue
       pid=$(<"$(pidfile "$name")")
-      if group_alive "$pid" && { [[ ! -d /proc/$pid ]] || is_running "$name"; }; then
+      if [[ $pid =~ ^[0-9]+$ && $(leader_state "$pid" "$name") != foreign ]] && group_alive "$pid"; then
         pending+=("$name")
       else
         rm -f "$(pidfile "$name")"
@@ -217,6 +244,17 @@ stop_daemons() { # stop_daemons NAME...: TERM all, wait up to GRACE_SECONDS, the
     fi
     sleep 0.2
   done
+}
+
+reap_leftovers() { # a daemon whose leader died may have left children (e.g. an API worker)
+  local name left=()
+  for name in "${OPENSTACK_DAEMONS[@]}" "${INFRA_DAEMONS[@]}"; do
+    [[ -f $(pidfile "$name") ]] && ! is_running "$name" && left+=("$name")
+  done
+  if ((${#left[@]})); then
+    say "clearing what is left of stopped daemons: ${left[*]}"
+    stop_daemons "${left[@]}"
+  fi
 }
 
 # --------------------------------------------------------------------------------- install
@@ -505,6 +543,7 @@ cinder_answers() { curl -sS -o /dev/null --max-time 5 http://127.0.0.1:8776/; }
 cmd_up() {
   require_root
   lock
+  reap_leftovers
   phase install "$LOGS/install.log"
   install_packages
   phase config
