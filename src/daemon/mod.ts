@@ -317,7 +317,8 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
       cloudDown = true;
     }
   }
-  const probeLoop = (async () => {
+  let probeLoop: Promise<void> = Promise.resolve();
+  const runProbes = async () => {
     while (!probeStop.signal.aborted) {
       await probeOnce();
       try {
@@ -326,22 +327,10 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
         return;
       }
     }
-  })();
+  };
 
-  scheduler.start({ runAtStart: options.runAtStart });
-  const status = scheduler.status();
-  logger.info("daemon_started", {
-    url,
-    create_schedule: options.schedules.create.expression,
-    expire_schedule: options.schedules.expire.expression,
-    timezone: options.schedules.create.timezone,
-    create_next_run: status[0]?.nextRuns[0],
-    expire_next_run: status[1]?.nextRuns[0],
-    run_at_start: options.runAtStart,
-    trigger_routes: options.apiToken !== undefined,
-    version: build.version,
-  });
-
+  // Subscribe to signals before anything runs: a SIGTERM that arrives during start-up must
+  // not hit the runtime's default action (exit without draining).
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let finished = false;
@@ -409,6 +398,21 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
   const abortSignal = deps.onSignal ? undefined : deps.signal;
   if (abortSignal?.aborted) onAbort();
   else abortSignal?.addEventListener("abort", onAbort, { once: true });
+
+  probeLoop = runProbes();
+  scheduler.start({ runAtStart: options.runAtStart });
+  const status = scheduler.status();
+  logger.info("daemon_started", {
+    url,
+    create_schedule: options.schedules.create.expression,
+    expire_schedule: options.schedules.expire.expression,
+    timezone: options.schedules.create.timezone,
+    create_next_run: status[0]?.nextRuns[0],
+    expire_next_run: status[1]?.nextRuns[0],
+    run_at_start: options.runAtStart,
+    trigger_routes: options.apiToken !== undefined,
+    version: build.version,
+  });
 
   return {
     address,
