@@ -76,7 +76,10 @@ export function tokenResponse(
 ): Response {
   const body = fixture(file);
   body.token.expires_at = expiresAt;
-  return json(body, 201, { "X-Subject-Token": token, "x-openstack-request-id": `req-ks-${token}` });
+  return json(body, 201, {
+    "X-Subject-Token": token,
+    "x-openstack-request-id": `req-${crypto.randomUUID()}`,
+  });
 }
 
 /** A fake cloud with Keystone (issuing tok-1, tok-2, … valid `lifetimeMin` minutes) and Cinder's version document. */

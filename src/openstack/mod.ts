@@ -161,6 +161,22 @@ export interface Cloud {
  */
 export function createTlsHttpClient(tls: TlsConfig): Deno.HttpClient | undefined {
   if (!tls.caCerts?.length && !tls.cert) return undefined;
+  // Deno only parses the PEM on the first request; check it here so the error names the file.
+  const pemCheck = (what: string, file: string | undefined, text: string, marker: RegExp) => {
+    if (!marker.test(text)) {
+      throw new ConfigError(
+        `Cannot use ${what} ${
+          file ?? "(inline)"
+        }: it is not a PEM file (no ${marker.source} block)`,
+        { hint: "point it at a PEM file (base64 text between -----BEGIN …----- lines)" },
+      );
+    }
+  };
+  for (const ca of tls.caCerts ?? []) {
+    pemCheck("cacert", tls.caCertFile, ca, /-----BEGIN CERTIFICATE-----/);
+  }
+  if (tls.cert) pemCheck("cert", tls.certFile, tls.cert, /-----BEGIN CERTIFICATE-----/);
+  if (tls.key) pemCheck("key", tls.keyFile, tls.key, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
   const options: Deno.CreateHttpClientOptions & Partial<Deno.TlsCertifiedKeyPem> = {};
   if (tls.caCerts?.length) options.caCerts = tls.caCerts;
   if (tls.cert && tls.key) {
