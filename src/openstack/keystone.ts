@@ -300,11 +300,9 @@ export class KeystoneSession {
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const token = await this.token();
-    const expected = req.expected.includes(401) ? req.expected : [...req.expected];
     try {
       return await this.transport.request({
         ...req,
-        expected,
         headers: { ...req.headers, "X-Auth-Token": token },
       });
     } catch (error) {
@@ -313,7 +311,6 @@ export class KeystoneSession {
       const fresh = await this.#reauth(token);
       return await this.transport.request({
         ...req,
-        expected,
         headers: { ...req.headers, "X-Auth-Token": fresh },
       });
     }

@@ -358,3 +358,35 @@ Deno.test("createTlsHttpClient()", () => {
     (e: unknown) => e instanceof ConfigError && /cacert \/etc\/ca\.pem/.test(e.message),
   );
 });
+
+Deno.test("cacert from clouds.yaml is really used for TLS", async () => {
+  const dir = new URL("../../tests/fixtures/client/tls/", import.meta.url);
+  const read = (name: string) => Deno.readTextFileSync(new URL(name, dir));
+  const server = Deno.serve(
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: read("server.pem"),
+      key: read("server.key"),
+      onListen: () => {},
+    },
+    () =>
+      Response.json({
+        versions: [{ id: "v3.0", status: "CURRENT", min_version: "3.0", version: "3.70" }],
+      }),
+  );
+  try {
+    const url = `https://localhost:${server.addr.port}/v3/`;
+    const withCa = createTlsHttpClient({ caCertFile: "ca.pem", caCerts: [read("ca.pem")] })!;
+    try {
+      const r = await fetch(url, { client: withCa } as RequestInit);
+      assert.equal(r.status, 200);
+      await r.body?.cancel();
+    } finally {
+      withCa.close();
+    }
+    await assert.rejects(fetch(url).then((r) => r.body?.cancel()));
+  } finally {
+    await server.shutdown();
+  }
+});
