@@ -248,7 +248,8 @@ export function parseCloudsFile(file: CloudsFile): Dict {
     );
   }
   registerSecretsIn(data);
-  return normaliseKeys(data) as Dict;
+  // Keys inside a cloud are normalised later; cloud and profile names are kept as written.
+  return data;
 }
 
 /** Keys that belong under `auth:` when written at the top level of a cloud or in OS_* vars. */
@@ -610,7 +611,8 @@ export function resolveCloudConfig(options: ResolveOptions): CloudConfig {
   let profiles: Dict = {};
   if (files.publicClouds) {
     const doc = parseCloudsFile(files.publicClouds);
-    profiles = isDict(doc.public_clouds) ? doc.public_clouds : {};
+    const pub = doc["public-clouds"] ?? doc.public_clouds;
+    profiles = isDict(pub) ? pub : {};
   }
   const fromFiles = Object.keys(clouds);
   const envName = env.OS_CLOUD_NAME || "envvars";

@@ -106,6 +106,16 @@ Deno.test("resolveCloudConfig() basics", async (t) => {
     assert.equal(resolve(PROD).name, "prod");
   });
 
+  await t.step("keeps hyphens in cloud names and normalises keys inside", () => {
+    const c = resolve(
+      "clouds:\n  my-cloud:\n    auth: {auth-url: 'http://k/v3', user_id: u, password: pw-1234, project-id: p}\n    region-name: R1\n",
+      { cloud: "my-cloud" },
+    );
+    assert.equal(c.name, "my-cloud");
+    assert.equal(c.auth.authUrl, "http://k/v3");
+    assert.equal(c.regionName, "R1");
+  });
+
   await t.step("asks for a name when several clouds exist", () => {
     const two = PROD +
       `  dev:\n    auth: {auth_url: "http://dev:5000/v3", user_id: u1, password: pw-dev-1, project_id: p1}\n`;
