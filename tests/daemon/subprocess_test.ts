@@ -89,7 +89,7 @@ async function cloudFixture() {
     metadata: {
       "x-snapsentry-managed": "true",
       "x-snapsentry-express-enabled": "true",
-      "x-snapsentry-express-interval-hours": "1",
+      "x-snapsentry-express-interval-hours": "6",
       "x-snapsentry-express-retention-days": "1",
       "x-snapsentry-express-timezone": "UTC",
     },
@@ -148,7 +148,12 @@ Deno.test({
       assert.equal(status.code, 0, logs.lines.join("\n"));
       const finished = logs.events.find((e) => e.event === "job_finished" && e.job === "create");
       assert.ok(finished, `the create run completed; stderr:\n${logs.lines.join("\n")}`);
-      assert.notEqual(finished.result, "failed");
+      assert.equal(finished.result, "ok");
+      assert.equal(
+        finished.created,
+        1,
+        "the run did its work: one snapshot for the express policy",
+      );
       const order = logs.events.map((e) => e.event);
       assert.ok(order.indexOf("shutdown_started") < order.indexOf("shutdown_complete"));
       assert.ok(
