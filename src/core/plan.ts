@@ -28,7 +28,7 @@ import {
   snapshotMetadata,
   type SnapshotStamp,
 } from "./retention.ts";
-import { intervalSeconds, nextWindow, previousWindow, type Window, windowAt } from "./window.ts";
+import { intervalSeconds, nextWindow, type Window, windowAt } from "./window.ts";
 
 /** A volume as the planner needs it (structurally a subset of the OpenStack `Volume`). */
 export interface PlanVolume {
@@ -189,15 +189,21 @@ function cmpInstant(a: Temporal.Instant, b: Temporal.Instant): number {
   return Temporal.Instant.compare(a, b);
 }
 
-/** Oldest first (created_at, then id): the order "keep the oldest good one" uses. */
+/**
+ * Oldest first (created_at, then id): the order "keep the oldest good one" uses. Compared at
+ * millisecond precision (Cinder reports microseconds; sub-millisecond ties fall to the id).
+ */
 function oldestFirst(a: ManagedSnapshot, b: ManagedSnapshot): number {
-  return cmpInstant(a.stamp.createdAt, b.stamp.createdAt) ||
+  return a.createdMs - b.createdMs ||
     (a.snapshot.id < b.snapshot.id ? -1 : a.snapshot.id > b.snapshot.id ? 1 : 0);
 }
 
 interface ManagedSnapshot {
   snapshot: PlanSnapshot;
   stamp: SnapshotStamp;
+  createdMs: number;
+  /** Epoch ms of the window anchor (window-start key, else created_at). */
+  anchorMs: number;
 }
 
 /** Managed snapshots indexed by `volumeId \0 policy`. */
@@ -209,7 +215,12 @@ function indexManaged(
   for (const snapshot of snapshots) {
     const stamp = parseSnapshotStamp(snapshot);
     if (!stamp.managed) continue;
-    const m = { snapshot, stamp };
+    const m: ManagedSnapshot = {
+      snapshot,
+      stamp,
+      createdMs: stamp.createdAt.epochMilliseconds,
+      anchorMs: stamp.windowAnchor.epochMilliseconds,
+    };
     all.push(m);
     if (!stamp.policy) continue;
     const key = `${snapshot.volumeId}\0${stamp.policy}`;
@@ -226,17 +237,69 @@ function isGood(m: ManagedSnapshot): boolean {
 
 /** The snapshot that satisfies a window: the oldest available one, else the oldest creating one. */
 function keeperOf(inWindow: ManagedSnapshot[]): ManagedSnapshot | undefined {
+  if (inWindow.length === 0) return undefined;
   const sorted = [...inWindow].sort(oldestFirst);
   return sorted.find((m) => m.snapshot.status === "available") ?? sorted[0];
 }
 
-function inWindow(w: Window, t: Temporal.Instant): boolean {
-  const ns = t.epochNanoseconds;
-  return w.start.epochNanoseconds <= ns && ns < w.end.epochNanoseconds;
+/** A window with its bounds in epoch ms (boundaries are whole minutes, so ms compares exactly). */
+interface Win {
+  window: Window;
+  startMs: number;
+  endMs: number;
+  label: string;
 }
 
-function fmtWindow(w: Window): string {
-  return `${formatRfc3339(w.start)} – ${formatRfc3339(w.end)}`;
+function contains(w: Win, ms: number): boolean {
+  return w.startMs <= ms && ms < w.endMs;
+}
+
+/**
+ * Windows memoised for one planning call: volumes usually share a handful of policies, so most
+ * lookups hit a window already computed for another volume.
+ */
+class WindowMemo {
+  #byPolicy = new Map<string, Win[]>();
+  #ids = new WeakMap<Policy, string>();
+
+  #id(p: Policy): string {
+    let id = this.#ids.get(p);
+    if (id === undefined) {
+      id = p.type === "express"
+        ? `express|${p.timezone}|${p.intervalHours}`
+        : `${p.type}|${p.timezone}|${p.startTime.hour}:${p.startTime.minute}|${
+          p.type === "weekly" ? p.dayOfWeek : p.type === "monthly" ? p.dayOfMonth : ""
+        }`;
+      this.#ids.set(p, id);
+    }
+    return id;
+  }
+
+  /** The window of `policy` containing the instant `ms` (epoch milliseconds). */
+  at(policy: Policy, ms: number): Win {
+    const id = this.#id(policy);
+    let list = this.#byPolicy.get(id);
+    if (!list) this.#byPolicy.set(id, list = []);
+    for (let i = list.length - 1; i >= 0; i--) if (contains(list[i]!, ms)) return list[i]!;
+    const window = windowAt(policy, Temporal.Instant.fromEpochMilliseconds(ms));
+    const w: Win = {
+      window,
+      startMs: window.start.epochMilliseconds,
+      endMs: window.end.epochMilliseconds,
+      label: `${formatRfc3339(window.start)} – ${formatRfc3339(window.end)}`,
+    };
+    list.push(w);
+    if (list.length > 256) list.shift();
+    return w;
+  }
+
+  previous(policy: Policy, w: Win): Win {
+    return this.at(policy, w.startMs - 1);
+  }
+
+  next(policy: Policy, w: Win): Win {
+    return this.at(policy, w.endMs);
+  }
 }
 
 function volumeLabel(v: PlanVolume): string {
@@ -270,6 +333,8 @@ function volumeLabel(v: PlanVolume): string {
  */
 export function planCreate(input: PlanInput): CreatePlan {
   const { now } = input;
+  const nowMs = now.epochMilliseconds;
+  const memo = new WindowMemo();
   const { byVolumePolicy } = indexManaged(input.snapshots);
   const entries: CreateEntry[] = [];
   const dedupe: DedupeAction[] = [];
@@ -298,12 +363,12 @@ export function planCreate(input: PlanInput): CreatePlan {
     }
     const statusOk = SNAPSHOTTABLE_VOLUME_STATUSES.includes(volume.status);
     for (const policy of parsed.policies) {
-      const window = windowAt(policy, now);
+      const win = memo.at(policy, nowMs);
+      const window = win.window;
       const mine = byVolumePolicy.get(`${volume.id}\0${policy.type}`) ?? [];
       const good = mine.filter(isGood);
-      dedupe.push(...findDuplicates(policy, volume.id, good));
-      const current = good.filter((m) => inWindow(window, m.stamp.windowAnchor));
-      const keeper = keeperOf(current);
+      if (good.length > 1) dedupe.push(...findDuplicates(memo, policy, volume.id, good));
+      const keeper = keeperOf(good.filter((m) => contains(win, m.anchorMs)));
       const entry: CreateEntry = {
         ...base,
         policy: policy.type,
@@ -312,14 +377,13 @@ export function planCreate(input: PlanInput): CreatePlan {
         windowStart: window.start.toInstant(),
         windowEnd: window.end.toInstant(),
         action: "create",
-        reason: `No snapshot yet for window ${fmtWindow(window)}`,
+        reason: `No snapshot yet for window ${win.label}`,
       };
       if (keeper) {
         entry.action = "skip";
         entry.satisfiedBy = keeper.snapshot.id;
-        entry.reason = `Window ${
-          fmtWindow(window)
-        } already has snapshot ${keeper.snapshot.id} (${keeper.snapshot.status})`;
+        entry.reason =
+          `Window ${win.label} already has snapshot ${keeper.snapshot.id} (${keeper.snapshot.status})`;
       } else if (!statusOk) {
         entry.action = "skip";
         entry.reason = `Volume status "${volume.status}" does not allow a snapshot (only ${
@@ -339,20 +403,18 @@ export function planCreate(input: PlanInput): CreatePlan {
 
 /** Duplicates in every window of one volume + policy (good snapshots only). */
 function findDuplicates(
+  memo: WindowMemo,
   policy: Policy,
   volumeId: string,
   good: ManagedSnapshot[],
 ): DedupeAction[] {
-  if (good.length < 2) return [];
-  const sorted = [...good].sort((a, b) =>
-    cmpInstant(a.stamp.windowAnchor, b.stamp.windowAnchor) || oldestFirst(a, b)
-  );
+  const sorted = [...good].sort((a, b) => a.anchorMs - b.anchorMs || oldestFirst(a, b));
   const out: DedupeAction[] = [];
   let i = 0;
   while (i < sorted.length) {
-    const w = windowAt(policy, sorted[i]!.stamp.windowAnchor);
+    const w = memo.at(policy, sorted[i]!.anchorMs);
     let j = i + 1;
-    while (j < sorted.length && inWindow(w, sorted[j]!.stamp.windowAnchor)) j++;
+    while (j < sorted.length && contains(w, sorted[j]!.anchorMs)) j++;
     if (j - i > 1) {
       const members = sorted.slice(i, j);
       const keeper = keeperOf(members)!;
@@ -362,9 +424,9 @@ function findDuplicates(
           snapshotId: m.snapshot.id,
           volumeId,
           policy: policy.type,
-          windowStart: w.start.toInstant(),
+          windowStart: w.window.start.toInstant(),
           keepId: keeper.snapshot.id,
-          reason: `Duplicate of ${keeper.snapshot.id} in window ${fmtWindow(w)}`,
+          reason: `Duplicate of ${keeper.snapshot.id} in window ${w.label}`,
         });
       }
     }
@@ -446,6 +508,15 @@ export function planExpire(input: PlanInput): ExpirePlan {
   const { all } = indexManaged(input.snapshots);
   const unmanaged = input.snapshots.length - all.length;
   const volumes = new Map(input.volumes.map((v) => [v.id, v]));
+  const nowMs = now.epochMilliseconds;
+  // Expiries repeat (one per window), so their text is formatted once.
+  const utcText = new Map<number, string>();
+  const fmt = (t: Temporal.Instant) => {
+    const ms = t.epochMilliseconds;
+    let text = utcText.get(ms);
+    if (text === undefined) utcText.set(ms, text = formatUtc(t));
+    return text;
+  };
 
   // Newest available snapshot per guarded volume + policy.
   const newest = new Map<string, ManagedSnapshot>();
@@ -477,7 +548,7 @@ export function planExpire(input: PlanInput): ExpirePlan {
       force: false,
       reason: "",
     };
-    const ageMs = Number((now.epochNanoseconds - s.createdAt.epochNanoseconds) / 1_000_000n);
+    const ageMs = nowMs - m.createdMs;
     switch (s.status) {
       case "deleting":
         e.reason = "Already being deleted";
@@ -505,14 +576,14 @@ export function planExpire(input: PlanInput): ExpirePlan {
           e.reason = m.stamp.expiryError!;
           issues.push({ snapshotId: s.id, volumeId: s.volumeId, message: m.stamp.expiryError! });
         } else if (cmpInstant(now, m.stamp.expiresAt) < 0) {
-          e.reason = `Expires at ${formatUtc(m.stamp.expiresAt)}`;
+          e.reason = `Expires at ${fmt(m.stamp.expiresAt)}`;
         } else if (guarded(m)) {
           e.reason = `Expired at ${
-            formatUtc(m.stamp.expiresAt)
+            fmt(m.stamp.expiresAt)
           } but kept by the min-keep guard: newest available ${m.stamp.policy} snapshot of volume ${s.volumeId}`;
         } else {
           e.action = "expire";
-          e.reason = `Expired at ${formatUtc(m.stamp.expiresAt)}`;
+          e.reason = `Expired at ${fmt(m.stamp.expiresAt)}`;
         }
         break;
       default:
@@ -520,9 +591,11 @@ export function planExpire(input: PlanInput): ExpirePlan {
     }
     entries.push(e);
   }
+  const createdMs = new Map(all.map((m) => [m.snapshot.id, m.createdMs]));
   entries.sort((a, b) =>
     (a.volumeId < b.volumeId ? -1 : a.volumeId > b.volumeId ? 1 : 0) ||
-    cmpInstant(a.createdAt, b.createdAt) || (a.snapshotId < b.snapshotId ? -1 : 1)
+    createdMs.get(a.snapshotId)! - createdMs.get(b.snapshotId)! ||
+    (a.snapshotId < b.snapshotId ? -1 : a.snapshotId > b.snapshotId ? 1 : 0)
   );
   return { now, entries, issues, unmanaged };
 }
@@ -591,6 +664,8 @@ export interface StatusReport {
  */
 export function planStatus(input: StatusInput): StatusReport {
   const { now } = input;
+  const nowMs = now.epochMilliseconds;
+  const memo = new WindowMemo();
   const { byVolumePolicy } = indexManaged(input.snapshots);
   const entries: StatusEntry[] = [];
   for (const volume of input.volumes) {
@@ -619,8 +694,9 @@ export function planStatus(input: StatusInput): StatusReport {
       });
     }
     for (const policy of parsed.policies) {
-      const window = windowAt(policy, now);
-      const prev = previousWindow(policy, window);
+      const win = memo.at(policy, nowMs);
+      const prev = memo.previous(policy, win);
+      const window = win.window;
       const mine = byVolumePolicy.get(`${volume.id}\0${policy.type}`) ?? [];
       const good = mine.filter(isGood);
       let newestAvailable: ManagedSnapshot | undefined;
@@ -628,26 +704,23 @@ export function planStatus(input: StatusInput): StatusReport {
         if (m.snapshot.status !== "available") continue;
         if (!newestAvailable || oldestFirst(newestAvailable, m) < 0) newestAvailable = m;
       }
-      const current = keeperOf(good.filter((m) => inWindow(window, m.stamp.windowAnchor)));
-      const previous = keeperOf(good.filter((m) => inWindow(prev, m.stamp.windowAnchor)));
+      const current = keeperOf(good.filter((m) => contains(win, m.anchorMs)));
+      const previous = keeperOf(good.filter((m) => contains(prev, m.anchorMs)));
       let verdict: Verdict;
       let reason: string;
       if (current) {
         verdict = "OK";
-        reason = `Window ${fmtWindow(window)} has snapshot ${current.snapshot.id}`;
+        reason = `Window ${win.label} has snapshot ${current.snapshot.id}`;
       } else if (previous) {
         verdict = "DUE";
-        reason = `No snapshot yet for window ${
-          fmtWindow(window)
-        }; the previous window has ${previous.snapshot.id}`;
+        reason =
+          `No snapshot yet for window ${win.label}; the previous window has ${previous.snapshot.id}`;
       } else if (mine.length === 0) {
         verdict = "DUE";
-        reason = `No snapshot yet; the next run creates one for window ${fmtWindow(window)}`;
+        reason = `No snapshot yet; the next run creates one for window ${win.label}`;
       } else {
         verdict = "LATE";
-        reason = `No snapshot for window ${fmtWindow(window)} nor for the previous one, ${
-          fmtWindow(prev)
-        }`;
+        reason = `No snapshot for window ${win.label} nor for the previous one, ${prev.label}`;
       }
       const ageSeconds = newestAvailable
         ? Number(now.epochNanoseconds - newestAvailable.stamp.createdAt.epochNanoseconds) / 1e9
@@ -678,7 +751,7 @@ export function planStatus(input: StatusInput): StatusReport {
           }
           : null,
         window,
-        nextWindow: nextWindow(policy, window),
+        nextWindow: memo.next(policy, win).window,
         intervalSeconds: intervalSeconds(policy),
         verdict,
         reason,

@@ -240,12 +240,22 @@ export function parseTimezone(value: string, what = "time zone"): string {
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(v)) {
     throw new PolicyValueError(what, value, ZONE_EXPECTED);
   }
-  try {
-    return Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(v).timeZoneId;
-  } catch {
-    throw new PolicyValueError(what, value, ZONE_EXPECTED);
+  let id = zoneIds.get(v);
+  if (id === undefined) {
+    try {
+      id = Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(v).timeZoneId;
+    } catch {
+      id = null;
+    }
+    if (zoneIds.size >= 1000) zoneIds.clear();
+    zoneIds.set(v, id);
   }
+  if (id === null) throw new PolicyValueError(what, value, ZONE_EXPECTED);
+  return id;
 }
+
+// Zone names validated so far (a few distinct zones across thousands of volumes); null = invalid.
+const zoneIds = new Map<string, string | null>();
 
 const WEEKDAY_EXPECTED =
   "a weekday such as sunday, Sun or 0 (full or three-letter English names in any case, or 0–7 where 0 and 7 are Sunday)";

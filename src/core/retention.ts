@@ -114,14 +114,26 @@ export interface SnapshotStamp {
 const RFC3339_RE =
   /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
+// Expiry and window-start strings repeat across snapshots (one value per window), so parsed values
+// are memoised; Temporal.Instant is immutable, so sharing one is safe.
+const parsedRfc3339 = new Map<string, Temporal.Instant | undefined>();
+const PARSED_RFC3339_MAX = 50_000;
+
 /** Parses a strict RFC 3339 timestamp with an offset, or returns undefined. */
 export function parseRfc3339(value: string | undefined): Temporal.Instant | undefined {
-  if (value === undefined || !RFC3339_RE.test(value)) return undefined;
-  try {
-    return Temporal.Instant.from(value.replace(" ", "T"));
-  } catch {
-    return undefined;
+  if (value === undefined) return undefined;
+  if (parsedRfc3339.has(value)) return parsedRfc3339.get(value);
+  let out: Temporal.Instant | undefined;
+  if (RFC3339_RE.test(value)) {
+    try {
+      out = Temporal.Instant.from(value.replace(" ", "T"));
+    } catch {
+      out = undefined;
+    }
   }
+  if (parsedRfc3339.size >= PARSED_RFC3339_MAX) parsedRfc3339.clear();
+  parsedRfc3339.set(value, out);
+  return out;
 }
 
 /**
