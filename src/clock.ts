@@ -48,6 +48,14 @@ export const systemClock: Clock = {
 export class ManualClock implements Clock {
   #now: Temporal.Instant;
   #sleepers: { until: bigint; resolve: () => void }[] = [];
+  #idleTicks = 0;
+  #scheduled = false;
+  /**
+   * When on, time jumps to the earliest pending sleep once the process is otherwise idle (no
+   * sleeper was added or woken for a few event-loop turns): a simulation runs waits, polls and
+   * backoffs instantly, while a watchdog timer racing an in-process request is cancelled before
+   * time reaches it.
+   */
   autoAdvance: boolean;
 
   constructor(start: Temporal.Instant | string, options: { autoAdvance?: boolean } = {}) {
@@ -61,21 +69,40 @@ export class ManualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.autoAdvance) {
-      this.#now = this.#now.add({ milliseconds: Math.max(0, Math.round(ms)) });
-      this.#wake();
-      // Yield to the event loop so simulated waits still interleave with other tasks.
-      return new Promise((resolve) => setTimeout(resolve, 0));
-    }
     const until = this.#now.epochNanoseconds + BigInt(Math.max(0, Math.round(ms))) * 1_000_000n;
-    return new Promise((resolve, reject) => {
+    const p = new Promise<void>((resolve, reject) => {
       const entry = { until, resolve };
       this.#sleepers.push(entry);
       signal?.addEventListener("abort", () => {
+        const before = this.#sleepers.length;
         this.#sleepers = this.#sleepers.filter((s) => s !== entry);
-        reject(signal.reason);
+        if (this.#sleepers.length !== before) reject(signal.reason);
       }, { once: true });
     });
+    this.#idleTicks = 0;
+    if (this.autoAdvance) this.#schedule();
+    return p;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setTimeout(() => this.#tick(), 0);
+  }
+
+  #tick(): void {
+    this.#scheduled = false;
+    if (!this.autoAdvance || this.#sleepers.length === 0) return;
+    // Wait for a few quiet turns of the event loop before moving time.
+    if (++this.#idleTicks < 3) return this.#schedule();
+    this.#idleTicks = 0;
+    let earliest = this.#sleepers[0]!.until;
+    for (const s of this.#sleepers) if (s.until < earliest) earliest = s.until;
+    if (earliest > this.#now.epochNanoseconds) {
+      this.#now = Temporal.Instant.fromEpochNanoseconds(earliest);
+    }
+    this.#wake();
+    if (this.#sleepers.length > 0) this.#schedule();
   }
 
   /** Moves time forward and wakes every sleeper whose deadline has passed. */
@@ -102,6 +129,7 @@ export class ManualClock implements Clock {
     const now = this.#now.epochNanoseconds;
     const due = this.#sleepers.filter((s) => s.until <= now);
     this.#sleepers = this.#sleepers.filter((s) => s.until > now);
+    this.#idleTicks = 0;
     for (const s of due) s.resolve();
   }
 }

@@ -1,9 +1,19 @@
 /** Every command, in help order. Each file registers one command (or group) on the program. */
 import type { RegisterCommand } from "../program.ts";
 import { registerDaemon } from "./daemon.ts";
+import { registerDoctor } from "./doctor.ts";
+import { registerPlan } from "./plan.ts";
+import { registerRun } from "./run.ts";
+import { registerStatus } from "./status.ts";
+import { registerSubscribe } from "./subscribe.ts";
 import { registerVersion } from "./version.ts";
 
 export const COMMANDS: RegisterCommand[] = [
+  registerRun,
+  registerSubscribe,
+  registerStatus,
+  registerPlan,
   registerDaemon,
+  registerDoctor,
   registerVersion,
 ];

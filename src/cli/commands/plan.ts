@@ -1,0 +1,124 @@
+/**
+ * `plan`: what `create-snapshots` and `expire-snapshots` would do now (or at `--now`), one line per
+ * action with its reason; with `--days N`, a steady-state forecast of snapshot count and gigabytes
+ * compared with the project's Cinder quotas.
+ */
+import type { Command } from "commander";
+import { type Forecast, forecast, formatUtc } from "../../core/mod.ts";
+import { UsageError } from "../../errors.ts";
+import { engineFromContext } from "../engine.ts";
+import { cloudFor } from "../cloud.ts";
+import { type CommandContext, withExamples } from "../program.ts";
+import { addEngineOptions, parseNow } from "./run.ts";
+
+export function registerPlan(program: Command, ctx: CommandContext): void {
+  const cmd = addEngineOptions(
+    program.command("plan")
+      .description("Show what create-snapshots and expire-snapshots would do, and why")
+      .option("--now <instant>", "plan as if it were this instant (RFC 3339)")
+      .option("--days <n>", "forecast snapshot count and gigabytes over N days vs quotas")
+      .option("--json", "machine-readable output"),
+    "expire",
+  ).action(async (flags: { now?: string; days?: string; json?: boolean; stuckAfter?: string }) => {
+    const now = parseNow(flags.now) ?? ctx.deps.clock.now();
+    let days: number | undefined;
+    if (flags.days !== undefined) {
+      if (!/^\d+$/.test(flags.days) || Number(flags.days) < 1 || Number(flags.days) > 3660) {
+        throw new UsageError(
+          `Cannot use --days "${flags.days}": expected a whole number from 1 to 3660`,
+        );
+      }
+      days = Number(flags.days);
+    }
+    const engine = await engineFromContext(
+      ctx,
+      flags.stuckAfter ? { stuckAfter: flags.stuckAfter } : {},
+    );
+    const { create, expire, observation } = await engine.planNow(now);
+    let fc: Forecast | undefined;
+    if (days !== undefined) {
+      const cinder = await (await cloudFor(ctx)).blockStorage();
+      const q = await cinder.getQuotaSet();
+      const managedIds = new Set(observation.snapshots.map((s) => s.id));
+      const managedGb = observation.snapshots.reduce((a, s) => a + s.size, 0);
+      fc = forecast({
+        now,
+        volumes: observation.volumes,
+        days,
+        quota: {
+          snapshots: q.snapshots.limit,
+          gigabytes: q.gigabytes.limit,
+          otherSnapshots: Math.max(0, q.snapshots.inUse - managedIds.size),
+          otherGigabytes: Math.max(0, q.gigabytes.inUse - managedGb),
+        },
+      });
+    }
+    const createJson = create.entries.map((e) => ({
+      volume_id: e.volumeId,
+      volume_name: e.volumeName,
+      server_id: e.serverId,
+      policy: e.policy,
+      window_start: e.windowStart ? formatUtc(e.windowStart) : null,
+      window_end: e.windowEnd ? formatUtc(e.windowEnd) : null,
+      action: e.action,
+      reason: e.reason,
+      ...(e.satisfiedBy ? { snapshot_id: e.satisfiedBy } : {}),
+    }));
+    const expireJson = [
+      ...expire.entries.map((e) => ({
+        snapshot_id: e.snapshotId,
+        volume_id: e.volumeId,
+        policy: e.policy ?? null,
+        status: e.status,
+        expires_at: e.expiresAt ? formatUtc(e.expiresAt) : null,
+        action: e.action === "keep" ? "keep" : "expire",
+        ...(e.action === "zombie" ? { zombie: true, force: e.force } : {}),
+        reason: e.reason,
+      })),
+      ...create.dedupe.map((d) => ({
+        snapshot_id: d.snapshotId,
+        volume_id: d.volumeId,
+        policy: d.policy,
+        status: "available",
+        expires_at: null,
+        action: "expire",
+        duplicate_of: d.keepId,
+        reason: d.reason,
+      })),
+    ];
+    if (flags.json) {
+      return ctx.json({
+        now: formatUtc(now),
+        create: createJson,
+        expire: expireJson,
+        issues: [...create.issues.map((i) => i.message), ...expire.issues.map((i) => i.message)],
+        ...(fc ? { forecast: fc } : {}),
+      });
+    }
+    ctx.out(`Plan at ${formatUtc(now)}`);
+    for (const e of createJson) {
+      ctx.out(`${e.action.padEnd(7)} ${e.volume_id} ${e.policy}: ${e.reason}`);
+    }
+    for (const e of expireJson) {
+      ctx.out(`${e.action.padEnd(7)} snapshot ${e.snapshot_id} of ${e.volume_id}: ${e.reason}`);
+    }
+    const n = (a: string) => createJson.filter((e) => e.action === a).length;
+    ctx.out(
+      `${n("create")} to create, ${n("skip")} to skip, ${n("invalid")} invalid; ` +
+        `${expireJson.filter((e) => e.action === "expire").length} to delete, ` +
+        `${expireJson.filter((e) => e.action === "keep").length} to keep`,
+    );
+    if (fc) {
+      ctx.out(
+        `Forecast over ${fc.days} days: ${fc.totalSnapshots} snapshots, ${fc.totalGigabytes} GB held by the current policies`,
+      );
+      for (const w of fc.warnings) ctx.out(`WARNING: ${w}`);
+    }
+  });
+  withExamples(
+    cmd,
+    "snapsentry --cloud prod plan",
+    "snapsentry --cloud prod plan --now 2026-03-29T01:30:00Z --json",
+    "snapsentry --cloud prod plan --days 90",
+  );
+}

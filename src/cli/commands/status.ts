@@ -1,0 +1,156 @@
+/**
+ * `status` (alias `list`): every subscribed volume, each policy in words, its newest good snapshot
+ * and age, the current and next window, and a verdict. `--warn`/`--crit` give Nagios exit codes
+ * (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) like sanoid's `--monitor-snapshots`.
+ */
+import { type Command, Option } from "commander";
+import {
+  type AgeThreshold,
+  formatAge,
+  formatUtc,
+  parseAgeSeconds,
+  parsePolicyType,
+  planStatus,
+  type PolicyType,
+  type StatusReport,
+} from "../../core/mod.ts";
+import { UsageError } from "../../errors.ts";
+import { engineFromContext } from "../engine.ts";
+import { table } from "../output.ts";
+import { type CommandContext, withExamples } from "../program.ts";
+import { parseNow } from "./run.ts";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * Parses `--warn`/`--crit` values: `26h` (every policy) or `daily=26h,weekly=8d` (per policy).
+ */
+export function parseThresholds(
+  warn: string[] = [],
+  crit: string[] = [],
+): Partial<Record<PolicyType | "all", AgeThreshold>> {
+  const out: Partial<Record<PolicyType | "all", AgeThreshold>> = {};
+  const add = (values: string[], flag: "--warn" | "--crit") => {
+    for (const value of values) {
+      for (const part of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+        const eq = part.indexOf("=");
+        let key: PolicyType | "all" = "all";
+        let age = part;
+        if (eq >= 0) {
+          try {
+            key = parsePolicyType(part.slice(0, eq), flag);
+          } catch {
+            throw new UsageError(
+              `Cannot use ${flag} "${part}": expected AGE or POLICY=AGE with POLICY one of express, daily, weekly, monthly`,
+            );
+          }
+          age = part.slice(eq + 1);
+        }
+        let seconds: number;
+        try {
+          seconds = parseAgeSeconds(age, flag);
+        } catch (e) {
+          throw new UsageError((e as Error).message.replace(/^Cannot parse/, "Cannot use"));
+        }
+        const t = (out[key] ??= {});
+        if (flag === "--warn") t.warnSeconds = seconds;
+        else t.critSeconds = seconds;
+      }
+    }
+  };
+  add(warn, "--warn");
+  add(crit, "--crit");
+  return out;
+}
+
+/** The JSON form of a status report. */
+export function statusJson(report: StatusReport) {
+  return {
+    now: formatUtc(report.now),
+    nagios: report.nagios,
+    counts: report.counts,
+    entries: report.entries.map((e) => ({
+      volume_id: e.volumeId,
+      volume_name: e.volumeName,
+      server_id: e.serverId,
+      policy: e.policy,
+      description: e.description,
+      verdict: e.verdict,
+      reason: e.reason,
+      newest_snapshot: e.newest
+        ? {
+          snapshot_id: e.newest.snapshotId,
+          created_at: formatUtc(e.newest.createdAt),
+          age_seconds: Math.round(e.newest.ageSeconds),
+        }
+        : null,
+      window_start: e.window ? formatUtc(e.window.start.toInstant()) : null,
+      window_end: e.window ? formatUtc(e.window.end.toInstant()) : null,
+      next_window_start: e.nextWindow ? formatUtc(e.nextWindow.start.toInstant()) : null,
+      interval_seconds: e.intervalSeconds,
+      nagios: e.nagios,
+    })),
+  };
+}
+
+export function registerStatus(program: Command, ctx: CommandContext): void {
+  const cmd = program.command("status").alias("list")
+    .description("Show subscribed volumes, their policies, newest snapshots and verdicts")
+    .addOption(
+      new Option(
+        "--warn <age>",
+        "warn when the newest snapshot is older: 26h or daily=26h,weekly=8d",
+      )
+        .argParser(collect),
+    )
+    .addOption(
+      new Option("--crit <age>", "critical when the newest snapshot is older (same forms)")
+        .argParser(collect),
+    )
+    .option("--now <instant>", "evaluate as if it were this instant (RFC 3339)")
+    .option("--json", "machine-readable output")
+    .action(async (flags: { warn?: string[]; crit?: string[]; now?: string; json?: boolean }) => {
+      const thresholds = parseThresholds(flags.warn, flags.crit);
+      const now = parseNow(flags.now) ?? ctx.deps.clock.now();
+      const engine = await engineFromContext(ctx);
+      const obs = await engine.observe();
+      const report = planStatus({
+        now,
+        volumes: obs.volumes,
+        snapshots: obs.snapshots,
+        thresholds,
+      });
+      const monitoring = (flags.warn?.length ?? 0) + (flags.crit?.length ?? 0) > 0;
+      if (monitoring) ctx.setExitCode(report.nagios);
+      if (flags.json) return ctx.json(statusJson(report));
+      if (report.entries.length === 0) {
+        ctx.out("No subscribed volumes (none has x-snapsentry-managed=true)");
+        return;
+      }
+      const rows = report.entries.map((e) => [
+        e.volumeId,
+        e.volumeName || "-",
+        e.serverId ?? "-",
+        e.description ?? `${e.policy} (invalid)`,
+        e.newest ? `${e.newest.snapshotId} (${formatAge(e.newest.ageSeconds)} ago)` : "none",
+        e.window ? formatUtc(e.window.start.toInstant()) : "-",
+        e.nextWindow ? formatUtc(e.nextWindow.start.toInstant()) : "-",
+        e.verdict,
+      ]);
+      ctx.deps.writeOut(
+        table(["VOLUME", "NAME", "SERVER", "POLICY", "NEWEST", "WINDOW", "NEXT", "VERDICT"], rows),
+      );
+      for (const e of report.entries) {
+        if (e.verdict === "INVALID" || e.verdict === "LATE" || e.nagios > 0) {
+          ctx.out(`${e.verdict} ${e.volumeId} ${e.policy}: ${e.reason}`);
+        }
+      }
+      const c = report.counts;
+      ctx.out(`${c.OK} OK, ${c.DUE} DUE, ${c.LATE} LATE, ${c.INVALID} INVALID`);
+    });
+  withExamples(
+    cmd,
+    "snapsentry --cloud prod status",
+    "snapsentry --cloud prod status --warn daily=26h,weekly=8d --crit daily=50h   # Nagios exit codes",
+  );
+}

@@ -1,0 +1,879 @@
+/**
+ * The snapshot engine: observe once, plan purely (`src/core`), execute with bounded concurrency,
+ * report. One run of `create-snapshots` or `expire-snapshots` is one call of `create()` or
+ * `expire()`; the daemon keeps one engine (and so one authenticated client) across runs.
+ *
+ * Observation is one paged listing of subscribed volumes (server-side filter
+ * `x-snapsentry-managed=true`) and one paged listing of managed snapshots per run, never a listing
+ * per volume. Waiting for new snapshots polls with listings filtered by status, not one GET per
+ * snapshot.
+ */
+import type { Clock } from "../clock.ts";
+import {
+  type CreateEntry,
+  type CreatePlan,
+  createRequest,
+  DEFAULT_STUCK_AFTER_MS,
+  type ExpireEntry,
+  type ExpirePlan,
+  formatUtc,
+  MANAGED_KEY,
+  planCreate,
+  planExpire,
+  planStatus,
+  SNAPSHOT_KEYS,
+} from "../core/mod.ts";
+import {
+  OpenStackHttpError,
+  QuotaExceededError,
+  RetryExhaustedError,
+  TransportError,
+} from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type {
+  BlockStorageApi,
+  RequestStatsSnapshot,
+  Snapshot,
+  Volume,
+} from "../openstack/types.ts";
+import { settlePool } from "./pool.ts";
+import type {
+  ActionOutcome,
+  Engine,
+  EngineRunOptions,
+  FreshnessEntry,
+  JobName,
+  RunCounts,
+  RunSummary,
+  TimelineEvent,
+} from "./types.ts";
+import { notifyRun, type WebhookConfig } from "./webhook.ts";
+
+const MANAGED_FILTER = { [MANAGED_KEY]: "true" } as const;
+const TIMELINE_DAYS = 14;
+
+export interface EngineConfig {
+  /** Server groups snapshotted in parallel. Default 8. */
+  concurrency: number;
+  /** Parallelism of the lane (multi-attached and unattached volumes). Default 1 (sequential). */
+  laneConcurrency: number;
+  /** How long a run waits for new snapshots to become available. Default 10 min. */
+  waitTimeoutMs: number;
+  /** Time between polls while waiting. Default 5 s. */
+  pollIntervalMs: number;
+  /** A managed snapshot `creating` for longer is a zombie. Default 2 h. */
+  stuckAfterMs: number;
+  /** Global `--timeout`: stop starting new work after this long. 0 = none. */
+  timeoutMs: number;
+  /** Delete concurrency of expire runs. Default 8. */
+  deleteConcurrency: number;
+  webhook?: WebhookConfig;
+}
+
+export const ENGINE_DEFAULTS: EngineConfig = {
+  concurrency: 8,
+  laneConcurrency: 1,
+  waitTimeoutMs: 10 * 60_000,
+  pollIntervalMs: 5_000,
+  stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
+  timeoutMs: 0,
+  deleteConcurrency: 8,
+};
+
+export interface EngineDeps {
+  /** The authenticated block-storage client (negotiated once, reused). */
+  blockStorage: () => Promise<BlockStorageApi>;
+  /** Request counts of the underlying transport. */
+  stats: () => RequestStatsSnapshot;
+  clock: Clock;
+  logger: Logger;
+  /** For webhooks. */
+  fetch?: typeof fetch;
+  /** Run id generator (default `req-<uuid>`). */
+  runId?: () => string;
+}
+
+export interface Observation {
+  at: Temporal.Instant;
+  volumes: Volume[];
+  snapshots: Snapshot[];
+}
+
+function emptyCounts(): RunCounts {
+  return {
+    created: 0,
+    adopted: 0,
+    skipped: 0,
+    failed: 0,
+    deleted: 0,
+    kept: 0,
+    zombiesCleaned: 0,
+    invalidPolicies: 0,
+    notDone: 0,
+  };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function requestIdOf(e: unknown): string | undefined {
+  if (e instanceof RetryExhaustedError) return requestIdOf(e.cause);
+  return e instanceof OpenStackHttpError ? e.requestId : undefined;
+}
+
+/** A create whose outcome is unknown: the request may have reached Cinder. */
+function isAmbiguous(e: unknown): boolean {
+  if (e instanceof QuotaExceededError) return false;
+  if (e instanceof RetryExhaustedError) return true;
+  if (e instanceof TransportError) return true;
+  if (e instanceof OpenStackHttpError) return e.status >= 500;
+  return e instanceof TypeError; // fetch's network failure
+}
+
+function diffCounts(before: Record<string, number>, after: Record<string, number>) {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d > 0) out[k] = d;
+  }
+  return out;
+}
+
+/** The engine. See the module doc. */
+export class SnapshotEngine implements Engine {
+  readonly config: EngineConfig;
+  #deps: EngineDeps;
+  #last?: Observation;
+  #timeline: TimelineEvent[] = [];
+
+  constructor(deps: EngineDeps, config: Partial<EngineConfig> = {}) {
+    this.#deps = deps;
+    this.config = { ...ENGINE_DEFAULTS, ...config };
+  }
+
+  requestStats() {
+    const s = this.#deps.stats();
+    return { byMethodStatus: { ...s.byMethodStatus }, byKind: { ...s.byKind } };
+  }
+
+  async probe(): Promise<void> {
+    const cinder = await this.#deps.blockStorage();
+    await cinder.getQuotaSet();
+  }
+
+  timeline(): TimelineEvent[] {
+    return [...this.#timeline];
+  }
+
+  async freshness(options: { refresh?: boolean } = {}): Promise<FreshnessEntry[]> {
+    if (options.refresh || !this.#last) await this.observe(await this.#deps.blockStorage());
+    const obs = this.#last!;
+    const report = planStatus({
+      now: this.#deps.clock.now(),
+      volumes: obs.volumes,
+      snapshots: obs.snapshots,
+    });
+    return report.entries.map((e) => ({
+      volumeId: e.volumeId,
+      volumeName: e.volumeName,
+      serverId: e.serverId,
+      policy: e.policy,
+      newestSnapshotAt: e.newest ? formatUtc(e.newest.createdAt) : null,
+      intervalSeconds: e.intervalSeconds ?? 0,
+      verdict: e.verdict,
+    }));
+  }
+
+  /** Lists subscribed volumes and managed snapshots: one paged listing each. */
+  async observe(cinder?: BlockStorageApi): Promise<Observation> {
+    cinder ??= await this.#deps.blockStorage();
+    const [volumes, snapshots] = await Promise.all([
+      cinder.listVolumes({ metadata: { ...MANAGED_FILTER } }),
+      cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } }),
+    ]);
+    const obs = { at: this.#deps.clock.now(), volumes, snapshots };
+    this.#last = obs;
+    this.#seedTimeline(obs);
+    return obs;
+  }
+
+  /** Plans without acting: what `plan` and `--dry-run` show. */
+  async planNow(
+    now?: Temporal.Instant,
+  ): Promise<{ create: CreatePlan; expire: ExpirePlan; observation: Observation }> {
+    const obs = await this.observe(await this.#deps.blockStorage());
+    const input = {
+      now: now ?? this.#deps.clock.now(),
+      volumes: obs.volumes,
+      snapshots: obs.snapshots,
+      stuckAfterMs: this.config.stuckAfterMs,
+    };
+    return { create: planCreate(input), expire: planExpire(input), observation: obs };
+  }
+
+  /** The last observation (volumes and snapshots), if any. */
+  lastObservation(): Observation | undefined {
+    return this.#last;
+  }
+
+  #seedTimeline(obs: Observation): void {
+    const horizon = this.#deps.clock.now().subtract({ hours: 24 * TIMELINE_DAYS });
+    const known = new Set(
+      this.#timeline.filter((e) => e.kind === "created").map((e) => e.snapshotId),
+    );
+    for (const s of obs.snapshots) {
+      if (known.has(s.id) || Temporal.Instant.compare(s.createdAt, horizon) < 0) continue;
+      if (s.status !== "available" && s.status !== "creating") continue;
+      const policy = s.metadata[SNAPSHOT_KEYS.policyType];
+      this.#timeline.push({
+        volumeId: s.volumeId,
+        ...(policy ? { policy } : {}),
+        at: formatUtc(s.createdAt),
+        kind: "created",
+        snapshotId: s.id,
+      });
+    }
+    this.#trimTimeline();
+  }
+
+  #record(event: TimelineEvent): void {
+    this.#timeline.push(event);
+    this.#trimTimeline();
+  }
+
+  #trimTimeline(): void {
+    const horizon = this.#deps.clock.now().subtract({ hours: 24 * TIMELINE_DAYS });
+    this.#timeline = this.#timeline
+      .filter((e) => Temporal.Instant.compare(Temporal.Instant.from(e.at), horizon) >= 0)
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+      .slice(-50_000);
+  }
+
+  create(options: EngineRunOptions = {}): Promise<RunSummary> {
+    return this.#run("create", options, (ctx) => this.#create(ctx));
+  }
+
+  expire(options: EngineRunOptions = {}): Promise<RunSummary> {
+    return this.#run("expire", options, (ctx) => this.#expire(ctx));
+  }
+
+  async #run(
+    job: JobName,
+    options: EngineRunOptions,
+    body: (ctx: RunContext) => Promise<void>,
+  ): Promise<RunSummary> {
+    const { clock } = this.#deps;
+    const startedAt = clock.now();
+    const runId = this.#deps.runId?.() ?? `req-${crypto.randomUUID()}`;
+    const logger = this.#deps.logger.with({ run_id: runId, job });
+    const statsBefore = this.#deps.stats();
+    const deadline = this.config.timeoutMs > 0
+      ? startedAt.add({ milliseconds: this.config.timeoutMs })
+      : undefined;
+    const ctx: RunContext = {
+      job,
+      now: options.now ?? startedAt,
+      dryRun: options.dryRun ?? false,
+      logger,
+      actions: [],
+      counts: emptyCounts(),
+      shouldStart: () =>
+        !options.signal?.aborted &&
+        (deadline === undefined || Temporal.Instant.compare(clock.now(), deadline) < 0),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    logger.info("run_started", { dry_run: ctx.dryRun, now: formatUtc(ctx.now) });
+    let error: string | undefined;
+    try {
+      await body(ctx);
+    } catch (e) {
+      error = errorText(e);
+      logger.error("run_failed", { error, request_id: requestIdOf(e) });
+    }
+    const finishedAt = clock.now();
+    const statsAfter = this.#deps.stats();
+    const apiCalls = diffCounts(statsBefore.byKind, statsAfter.byKind);
+    const c = ctx.counts;
+    const result = error !== undefined
+      ? "failed"
+      : c.failed > 0 || c.invalidPolicies > 0 || c.notDone > 0
+      ? "partial"
+      : "ok";
+    const summary: RunSummary = {
+      job,
+      runId,
+      startedAt: formatUtc(startedAt),
+      finishedAt: formatUtc(finishedAt),
+      durationMs: Number(finishedAt.since(startedAt).total("milliseconds")),
+      result,
+      dryRun: ctx.dryRun,
+      counts: c,
+      apiCalls,
+      apiCallsTotal: statsAfter.total - statsBefore.total,
+      actions: ctx.actions,
+      ...(error !== undefined ? { error } : {}),
+    };
+    logger.info("run_finished", {
+      result,
+      duration_ms: summary.durationMs,
+      ...c,
+      api_calls: apiCalls,
+      api_calls_total: summary.apiCallsTotal,
+      ...(error !== undefined ? { error } : {}),
+    });
+    if (this.config.webhook && !ctx.dryRun) {
+      await notifyRun(summary, this.config.webhook, {
+        fetch: this.#deps.fetch ?? globalThis.fetch,
+        clock,
+        logger,
+      });
+    }
+    return summary;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async #create(ctx: RunContext): Promise<void> {
+    const cinder = await this.#deps.blockStorage();
+    const obs = await this.observe(cinder);
+    ctx.logger.info("observed", {
+      volumes: obs.volumes.length,
+      managed_snapshots: obs.snapshots.length,
+    });
+    const input = {
+      now: ctx.now,
+      volumes: obs.volumes,
+      snapshots: obs.snapshots,
+      stuckAfterMs: this.config.stuckAfterMs,
+    };
+    const plan = planCreate(input);
+
+    for (const e of plan.entries) {
+      if (e.action === "invalid") {
+        ctx.counts.invalidPolicies++;
+        for (const issue of e.issues ?? []) {
+          ctx.logger.warn("policy_invalid", {
+            volume_id: e.volumeId,
+            policy: e.policy,
+            key: issue.key,
+            value: issue.value,
+            expected: issue.expected,
+            reason: issue.message,
+          });
+        }
+        ctx.actions.push(outcome(e, "invalid", "failed", e.reason));
+      } else if (e.action === "skip") {
+        ctx.counts.skipped++;
+        ctx.logger.debug(
+          "snapshot_skipped",
+          entryFields(e, { reason: e.reason, snapshot_id: e.satisfiedBy }),
+        );
+        ctx.actions.push({
+          ...outcome(e, "skip", "skipped", e.reason),
+          ...(e.satisfiedBy ? { snapshotId: e.satisfiedBy } : {}),
+        });
+      }
+    }
+
+    if (ctx.dryRun) {
+      for (const g of plan.groups) {
+        for (const e of g.entries) ctx.actions.push(outcome(e, "create", "dry_run", e.reason));
+      }
+      for (const d of plan.dedupe) {
+        ctx.actions.push({
+          kind: "dedupe",
+          status: "dry_run",
+          volumeId: d.volumeId,
+          policy: d.policy,
+          windowStart: formatUtc(d.windowStart),
+          snapshotId: d.snapshotId,
+          reason: d.reason,
+        });
+      }
+      for (const z of planExpire(input).entries.filter((x) => x.action === "zombie")) {
+        ctx.actions.push(expireOutcome(z, "zombie", "dry_run", z.reason));
+      }
+      return;
+    }
+
+    // Creates: server groups in parallel (all of a group's requests go out together), the lane
+    // beside them with its own, smaller parallelism.
+    const pending = new Map<string, ActionOutcome>();
+    const serverGroups = plan.groups.filter((g) => g.kind === "server");
+    const lane = plan.groups.find((g) => g.kind === "lane")?.entries ?? [];
+    const runCreate = (e: CreateEntry) => this.#createOne(cinder, ctx, e, pending);
+    await Promise.all([
+      settlePool(serverGroups, this.config.concurrency, async (g) => {
+        ctx.logger.debug("group_started", { server_id: g.serverId, volumes: g.entries.length });
+        await Promise.all(g.entries.map(runCreate));
+      }, ctx.shouldStart).then(({ notStarted }) => {
+        for (const g of notStarted) for (const e of g.entries) this.#notDone(ctx, e);
+      }),
+      settlePool(lane, this.config.laneConcurrency, runCreate, ctx.shouldStart).then(
+        ({ notStarted }) => {
+          for (const e of notStarted) this.#notDone(ctx, e);
+        },
+      ),
+    ]);
+
+    await this.#deleteDuplicates(cinder, ctx, plan);
+    await this.#waitForPending(cinder, ctx, pending);
+    // Zombie sweep with the observation made at the start (new snapshots are not zombies).
+    await this.#sweepZombies(cinder, ctx, planExpire(input).entries);
+  }
+
+  #notDone(ctx: RunContext, e: CreateEntry): void {
+    ctx.counts.notDone++;
+    ctx.logger.warn("snapshot_not_started", entryFields(e, { reason: "run timeout reached" }));
+    ctx.actions.push(outcome(e, "create", "not_done", "Not started: the run timeout was reached"));
+  }
+
+  async #createOne(
+    cinder: BlockStorageApi,
+    ctx: RunContext,
+    e: CreateEntry,
+    pending: Map<string, ActionOutcome>,
+  ): Promise<void> {
+    const req = createRequest(e, this.#deps.clock.now());
+    try {
+      const snap = await cinder.createSnapshot({
+        volumeId: req.volumeId,
+        name: req.name,
+        description: req.description,
+        metadata: req.metadata,
+        force: true,
+      });
+      const o = { ...outcome(e, "create", "pending", e.reason), snapshotId: snap.id };
+      ctx.actions.push(o);
+      pending.set(snap.id, o);
+      ctx.logger.info("snapshot_requested", entryFields(e, { snapshot_id: snap.id }));
+    } catch (error) {
+      if (isAmbiguous(error)) {
+        // The POST may have reached Cinder: look for what it made before calling this a failure.
+        ctx.logger.warn(
+          "snapshot_create_uncertain",
+          entryFields(e, {
+            error: errorText(error),
+            request_id: requestIdOf(error),
+          }),
+        );
+        try {
+          const found = (await cinder.listSnapshots({
+            volumeId: e.volumeId,
+            metadata: {
+              ...MANAGED_FILTER,
+              [SNAPSHOT_KEYS.policyType]: e.policy,
+              [SNAPSHOT_KEYS.windowStart]: req.metadata[SNAPSHOT_KEYS.windowStart]!,
+            },
+          })).filter((s) => s.status === "creating" || s.status === "available")
+            .sort((a, b) => Temporal.Instant.compare(a.createdAt, b.createdAt));
+          const adopted = found[0];
+          if (adopted) {
+            const o: ActionOutcome = {
+              ...outcome(
+                e,
+                "adopt",
+                adopted.status === "available" ? "done" : "pending",
+                `Create answered "${errorText(error)}" but Cinder made ${adopted.id}; adopted`,
+              ),
+              snapshotId: adopted.id,
+            };
+            ctx.actions.push(o);
+            ctx.counts.adopted++;
+            if (adopted.status === "available") this.#recordCreated(e, adopted.id);
+            else pending.set(adopted.id, o);
+            ctx.logger.info("snapshot_adopted", entryFields(e, { snapshot_id: adopted.id }));
+            return;
+          }
+        } catch (listError) {
+          ctx.logger.warn("adopt_listing_failed", entryFields(e, { error: errorText(listError) }));
+        }
+      }
+      ctx.counts.failed++;
+      const message = error instanceof QuotaExceededError
+        ? `Quota exceeded: ${error.serverMessage ?? error.message}`
+        : errorText(error);
+      ctx.actions.push({
+        ...outcome(e, "create", "failed", e.reason),
+        error: message,
+        ...(requestIdOf(error) ? { requestId: requestIdOf(error)! } : {}),
+      });
+      ctx.logger.error(
+        "snapshot_create_failed",
+        entryFields(e, {
+          error: message,
+          request_id: requestIdOf(error),
+          error_code: error instanceof QuotaExceededError ? "quota_exceeded" : undefined,
+        }),
+      );
+      this.#record({
+        volumeId: e.volumeId,
+        policy: e.policy,
+        at: formatUtc(this.#deps.clock.now()),
+        kind: "failed",
+      });
+    }
+  }
+
+  #recordCreated(e: { volumeId: string; policy?: string }, snapshotId: string): void {
+    this.#record({
+      volumeId: e.volumeId,
+      ...(e.policy ? { policy: e.policy } : {}),
+      at: formatUtc(this.#deps.clock.now()),
+      kind: "created",
+      snapshotId,
+    });
+  }
+
+  /**
+   * Waits until every pending snapshot leaves `creating`: each poll is one listing of managed
+   * snapshots still `creating` and one of those in `error`; when nothing is creating any more, one
+   * listing confirms the final states. A snapshot still creating at the timeout is left alone and
+   * reported: the next run adopts it.
+   */
+  async #waitForPending(
+    cinder: BlockStorageApi,
+    ctx: RunContext,
+    pending: Map<string, ActionOutcome>,
+  ): Promise<void> {
+    if (pending.size === 0) return;
+    const { clock } = this.#deps;
+    const deadline = clock.now().add({ milliseconds: this.config.waitTimeoutMs });
+    const settled = new Set<string>();
+    while (pending.size > settled.size) {
+      if (Temporal.Instant.compare(clock.now(), deadline) >= 0) break;
+      await clock.sleep(this.config.pollIntervalMs);
+      const [creating, errored] = await Promise.all([
+        cinder.listSnapshots({ metadata: { ...MANAGED_FILTER }, status: "creating" }),
+        cinder.listSnapshots({ metadata: { ...MANAGED_FILTER }, status: "error" }),
+      ]);
+      const stillCreating = new Set(creating.map((s) => s.id));
+      for (const s of errored) {
+        const o = pending.get(s.id);
+        if (!o || settled.has(s.id)) continue;
+        settled.add(s.id);
+        this.#failPending(ctx, o, "Snapshot went to error");
+        await this.#deleteOwn(cinder, ctx, s.id, "error snapshot of this run", false);
+      }
+      for (const id of pending.keys()) if (!stillCreating.has(id)) settled.add(id);
+    }
+    // Confirm the final state of everything that left `creating` (one listing).
+    const final = new Map(
+      (await cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } })).map((s) => [s.id, s]),
+    );
+    for (const [id, o] of pending) {
+      if (o.status !== "pending") continue;
+      const s = final.get(id);
+      if (s?.status === "available") {
+        o.status = "done";
+        if (o.kind === "create") ctx.counts.created++;
+        ctx.logger.info(
+          o.kind === "adopt" ? "snapshot_adopted_available" : "snapshot_created",
+          outcomeFields(o),
+        );
+        this.#recordCreated(
+          { volumeId: o.volumeId!, ...(o.policy ? { policy: o.policy } : {}) },
+          id,
+        );
+      } else if (s?.status === "creating") {
+        ctx.counts.failed++;
+        o.reason = `Still creating after ${Math.round(this.config.waitTimeoutMs / 1000)} s; ` +
+          "left alone, the next run adopts it";
+        o.error = "wait timeout";
+        ctx.logger.warn("snapshot_still_creating", outcomeFields(o));
+      } else if (s?.status === "error") {
+        this.#failPending(ctx, o, "Snapshot went to error");
+        await this.#deleteOwn(cinder, ctx, id, "error snapshot of this run", false);
+      } else {
+        this.#failPending(ctx, o, s ? `Snapshot is ${s.status}` : "Snapshot disappeared");
+      }
+    }
+  }
+
+  #failPending(ctx: RunContext, o: ActionOutcome, why: string): void {
+    if (o.status === "failed") return;
+    o.status = "failed";
+    o.error = why;
+    ctx.counts.failed++;
+    ctx.logger.error("snapshot_create_failed", { ...outcomeFields(o), error: why });
+    this.#record({
+      volumeId: o.volumeId!,
+      ...(o.policy ? { policy: o.policy } : {}),
+      at: formatUtc(this.#deps.clock.now()),
+      kind: "failed",
+      ...(o.snapshotId ? { snapshotId: o.snapshotId } : {}),
+    });
+  }
+
+  async #deleteDuplicates(cinder: BlockStorageApi, ctx: RunContext, plan: CreatePlan) {
+    for (const d of plan.dedupe) {
+      if (!ctx.shouldStart()) break;
+      const o: ActionOutcome = {
+        kind: "dedupe",
+        status: "done",
+        volumeId: d.volumeId,
+        policy: d.policy,
+        windowStart: formatUtc(d.windowStart),
+        snapshotId: d.snapshotId,
+        reason: d.reason,
+      };
+      try {
+        await cinder.deleteSnapshot(d.snapshotId);
+        ctx.counts.deleted++;
+        ctx.logger.info("duplicate_deleted", outcomeFields(o));
+      } catch (e) {
+        o.status = "failed";
+        o.error = errorText(e);
+        ctx.counts.failed++;
+        ctx.logger.error("duplicate_delete_failed", { ...outcomeFields(o), error: o.error });
+      }
+      ctx.actions.push(o);
+    }
+  }
+
+  // ---------------------------------------------------------------- expire
+
+  async #expire(ctx: RunContext): Promise<void> {
+    const cinder = await this.#deps.blockStorage();
+    const obs = await this.observe(cinder);
+    const plan = planExpire({
+      now: ctx.now,
+      volumes: obs.volumes,
+      snapshots: obs.snapshots,
+      stuckAfterMs: this.config.stuckAfterMs,
+    });
+    ctx.logger.info("observed", {
+      volumes: obs.volumes.length,
+      managed_snapshots: obs.snapshots.length,
+      unmanaged_snapshots: plan.unmanaged,
+    });
+    for (const issue of plan.issues) {
+      ctx.logger.warn("snapshot_expiry_unreadable", {
+        snapshot_id: issue.snapshotId,
+        volume_id: issue.volumeId,
+        reason: issue.message,
+      });
+    }
+    for (const e of plan.entries) {
+      if (e.action === "keep") {
+        ctx.counts.kept++;
+        ctx.actions.push(expireOutcome(e, "keep", "skipped", e.reason));
+      }
+    }
+    const expiring = plan.entries.filter((e) => e.action === "expire");
+    if (ctx.dryRun) {
+      for (const e of plan.entries) {
+        if (e.action !== "keep") ctx.actions.push(expireOutcome(e, e.action, "dry_run", e.reason));
+      }
+      return;
+    }
+    const deleted: ActionOutcome[] = [];
+    const { notStarted } = await settlePool(expiring, this.config.deleteConcurrency, async (e) => {
+      const o = expireOutcome(e, "expire", "done", e.reason);
+      try {
+        await cinder.deleteSnapshot(e.snapshotId);
+        deleted.push(o);
+      } catch (error) {
+        o.status = "failed";
+        o.error = errorText(error);
+        const rid = requestIdOf(error);
+        if (rid) o.requestId = rid;
+        ctx.counts.failed++;
+        ctx.logger.error("snapshot_delete_failed", { ...outcomeFields(o), error: o.error });
+      }
+      ctx.actions.push(o);
+    }, ctx.shouldStart);
+    for (const e of notStarted) {
+      ctx.counts.notDone++;
+      ctx.actions.push(
+        expireOutcome(e, "expire", "not_done", "Not started: the run timeout was reached"),
+      );
+    }
+    await this.#sweepZombies(cinder, ctx, plan.entries, deleted);
+  }
+
+  /**
+   * Deletes this run's zombies (managed `error` → delete; stuck `creating` or `error_deleting` →
+   * force-delete, resetting the status first when Cinder refuses), then confirms every delete of
+   * the run with one listing: gone or `deleting`, never assumed.
+   */
+  async #sweepZombies(
+    cinder: BlockStorageApi,
+    ctx: RunContext,
+    entries: ExpireEntry[],
+    alreadyDeleted: ActionOutcome[] = [],
+  ): Promise<void> {
+    const zombies = entries.filter((e) => e.action === "zombie");
+    const toConfirm = [...alreadyDeleted];
+    for (const z of zombies) {
+      if (!ctx.shouldStart()) {
+        ctx.counts.notDone++;
+        ctx.actions.push(
+          expireOutcome(z, "zombie", "not_done", "Not started: the run timeout was reached"),
+        );
+        continue;
+      }
+      const o = expireOutcome(z, "zombie", "done", z.reason);
+      try {
+        await this.#removeZombie(cinder, z);
+        toConfirm.push(o);
+      } catch (error) {
+        o.status = "failed";
+        o.error = permissionHint(error);
+        ctx.counts.failed++;
+        ctx.logger.error("zombie_cleanup_failed", { ...outcomeFields(o), error: o.error });
+      }
+      ctx.actions.push(o);
+    }
+    if (toConfirm.length === 0) return;
+    const after = new Map(
+      (await cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } })).map((s) => [s.id, s]),
+    );
+    for (const o of toConfirm) {
+      const s = after.get(o.snapshotId!);
+      if (!s || s.status === "deleting" || s.status === "deleted") {
+        if (o.kind === "zombie") ctx.counts.zombiesCleaned++;
+        else ctx.counts.deleted++;
+        ctx.logger.info(
+          o.kind === "zombie" ? "zombie_cleaned" : "snapshot_deleted",
+          outcomeFields(o),
+        );
+        if (o.kind === "expire") {
+          this.#record({
+            volumeId: o.volumeId!,
+            ...(o.policy ? { policy: o.policy } : {}),
+            at: formatUtc(this.#deps.clock.now()),
+            kind: "expired",
+            snapshotId: o.snapshotId!,
+          });
+        }
+      } else {
+        o.status = "failed";
+        o.error = `Delete accepted but the snapshot is ${s.status}`;
+        ctx.counts.failed++;
+        ctx.logger.error("snapshot_delete_unconfirmed", { ...outcomeFields(o), status: s.status });
+      }
+    }
+  }
+
+  async #removeZombie(cinder: BlockStorageApi, z: ExpireEntry): Promise<void> {
+    if (!z.force) {
+      await cinder.deleteSnapshot(z.snapshotId);
+      return;
+    }
+    try {
+      await cinder.forceDeleteSnapshot(z.snapshotId);
+    } catch (error) {
+      // Some clouds refuse force-delete from a given status; reset to error, then delete.
+      if (error instanceof OpenStackHttpError && (error.status === 400 || error.status === 409)) {
+        await cinder.resetSnapshotStatus(z.snapshotId, "error");
+        await cinder.deleteSnapshot(z.snapshotId);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async #deleteOwn(
+    cinder: BlockStorageApi,
+    ctx: RunContext,
+    snapshotId: string,
+    why: string,
+    force: boolean,
+  ): Promise<void> {
+    try {
+      if (force) await cinder.forceDeleteSnapshot(snapshotId);
+      else await cinder.deleteSnapshot(snapshotId);
+      ctx.counts.zombiesCleaned++;
+      ctx.logger.info("zombie_cleaned", { snapshot_id: snapshotId, reason: why });
+    } catch (e) {
+      ctx.logger.warn("zombie_cleanup_failed", {
+        snapshot_id: snapshotId,
+        error: permissionHint(e),
+      });
+    }
+  }
+}
+
+interface RunContext {
+  job: JobName;
+  now: Temporal.Instant;
+  dryRun: boolean;
+  logger: Logger;
+  actions: ActionOutcome[];
+  counts: RunCounts;
+  shouldStart: () => boolean;
+  signal?: AbortSignal;
+}
+
+function outcome(
+  e: CreateEntry,
+  kind: ActionOutcome["kind"],
+  status: ActionOutcome["status"],
+  reason: string,
+): ActionOutcome {
+  return {
+    kind,
+    status,
+    volumeId: e.volumeId,
+    volumeName: e.volumeName,
+    serverId: e.serverId,
+    policy: e.policy,
+    ...(e.windowStart ? { windowStart: formatUtc(e.windowStart) } : {}),
+    ...(e.windowEnd ? { windowEnd: formatUtc(e.windowEnd) } : {}),
+    reason,
+  };
+}
+
+function expireOutcome(
+  e: ExpireEntry,
+  kind: ActionOutcome["kind"],
+  status: ActionOutcome["status"],
+  reason: string,
+): ActionOutcome {
+  return {
+    kind,
+    status,
+    volumeId: e.volumeId,
+    ...(e.policy ? { policy: e.policy } : {}),
+    snapshotId: e.snapshotId,
+    reason,
+  };
+}
+
+function entryFields(e: CreateEntry, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    volume_id: e.volumeId,
+    policy: e.policy,
+    server_id: e.serverId,
+    window_start: e.windowStart ? formatUtc(e.windowStart) : undefined,
+    window_end: e.windowEnd ? formatUtc(e.windowEnd) : undefined,
+  };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function outcomeFields(o: ActionOutcome): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    volume_id: o.volumeId,
+    policy: o.policy,
+    snapshot_id: o.snapshotId,
+    window_start: o.windowStart,
+    reason: o.reason,
+    request_id: o.requestId,
+  };
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/** A 403 on force-delete or reset-status names the policy the credential lacks. */
+function permissionHint(e: unknown): string {
+  if (e instanceof OpenStackHttpError && e.status === 403) {
+    return `${e.message}: the credential lacks Cinder's snapshot admin actions ` +
+      `(policies "volume_extension:snapshot_admin_actions:force_delete" and ` +
+      `"volume_extension:snapshot_admin_actions:reset_status", admin by default); ` +
+      "ask an operator to delete it or grant those policies";
+  }
+  return errorText(e);
+}
