@@ -249,9 +249,29 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
       metrics.recordRun(record);
       const at = Temporal.Instant.from(record.finishedAt);
       if (record.result === "failed") health.failure(record.errorCode ?? "run_failed", at);
-      else health.success(at);
+      else {
+        health.success(at);
+        refreshFreshness();
+      }
     },
   });
+
+  // The page and the freshness gauges read the engine's last observation, which a run takes
+  // before it acts. Observe once more after each run so they show what the run just did, without
+  // listing the whole project on every scrape.
+  let refreshing: Promise<void> = Promise.resolve();
+  function refreshFreshness(): void {
+    refreshing = refreshing.then(async () => {
+      try {
+        await engine.freshness({ refresh: true });
+      } catch (error) {
+        logger.debug("freshness_refresh_failed", {
+          error_code: errorCode(error),
+          error: describeError(error),
+        });
+      }
+    });
+  }
 
   let stopping = false;
   const app = createApp({
@@ -366,6 +386,7 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
       code = 1;
     }
     await probeLoop;
+    await refreshing;
     await server.shutdown().catch(() => {});
     logger.info("shutdown_complete", { exit_code: code });
     finish(code);

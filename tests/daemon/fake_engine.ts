@@ -119,7 +119,10 @@ export class FakeEngine implements Engine {
   expire(options?: EngineRunOptions): Promise<RunSummary> {
     return this.#run("expire", options);
   }
-  freshness(): Promise<FreshnessEntry[]> {
+  /** Calls of freshness({ refresh: true }). */
+  refreshes = 0;
+  freshness(options: { refresh?: boolean } = {}): Promise<FreshnessEntry[]> {
+    if (options.refresh) this.refreshes++;
     return this.freshnessError
       ? Promise.reject(this.freshnessError)
       : Promise.resolve(this.freshnessRows);

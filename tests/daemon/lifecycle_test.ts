@@ -99,6 +99,24 @@ Deno.test("SIGTERM during a run: scheduling stops, the run finishes, then exit 0
   );
 });
 
+Deno.test("after each successful run the daemon refreshes the freshness view once", async () => {
+  const d = start();
+  try {
+    await settle();
+    assert.equal(d.engine.refreshes, 0);
+    d.clock.set("2026-01-15T12:10:00Z");
+    await settle();
+    assert.equal(d.engine.refreshes, 1);
+    d.engine.runError.create = new TransportError("down", { method: "GET", url: "x" });
+    d.clock.set("2026-01-15T12:20:00Z");
+    await settle();
+    assert.equal(d.engine.refreshes, 1, "not after a failed run");
+  } finally {
+    d.signal("SIGTERM");
+    await d.handle.done;
+  }
+});
+
 Deno.test("shutdown timeout cancels the run in flight and exits 1", async () => {
   const d = start({ shutdownTimeoutSeconds: 60 });
   d.engine.hold("expire");
