@@ -13,7 +13,7 @@ import {
   type ServiceContext,
   validateToken,
 } from "./context.ts";
-import type { QuotaLimits, SnapshotRec, VolumeRec } from "./state.ts";
+import type { AttachmentRec, QuotaLimits, SnapshotRec, VolumeRec } from "./state.ts";
 import {
   accessRulePathMatches,
   cinderFault,
@@ -185,14 +185,20 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
   const app = new Hono<CEnv>();
   const maxMv = ctx.maxMicroversion;
 
-  // ---- version documents (no auth) ---------------------------------------------------------
+  // ---- version documents ---------------------------------------------------------------------
+
+  const unauthenticated = () => {
+    const res = keystoneError(401, UNAUTHENTICATED_MESSAGE);
+    res.headers.set("WWW-Authenticate", `Keystone uri="${ctx.baseUrl()}/identity"`);
+    return res;
+  };
 
   const v3Doc = (root: string) => ({
     id: "v3.0",
     status: "CURRENT",
     version: mvString(maxMv),
     min_version: mvString(MIN_MV),
-    updated: "2023-08-31T00:00:00Z",
+    updated: "2022-08-31T00:00:00Z",
     links: [
       { rel: "describedby", type: "text/html", href: "https://docs.openstack.org/" },
       { rel: "self", href: `${root}/volume/v3/` },
@@ -201,21 +207,26 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
       { base: "application/json", type: "application/vnd.openstack.volume+json;version=3" },
     ],
   });
-  // The root answers 300 Multiple Choices, as Cinder's versions controller does.
+  // The root answers 300 Multiple Choices without a token, as Cinder's versions controller does.
   app.get("/volume", (c) => c.json({ versions: [v3Doc(c.env.root)] }, 300));
   app.get("/volume/", (c) => c.json({ versions: [v3Doc(c.env.root)] }, 300));
-  app.get("/volume/v3", (c) => c.json({ versions: [v3Doc(c.env.root)] }));
-  app.get("/volume/v3/", (c) => c.json({ versions: [v3Doc(c.env.root)] }));
+  // `/v3/` sits behind keystonemiddleware in Cinder's paste pipeline: 401 without a valid token
+  // (seen on a real Cinder 21), 200 with the same list otherwise, echoing the microversion header.
+  const v3Versions = (c: C) => {
+    if (!validateToken(state, c.req.header("X-Auth-Token"))) return unauthenticated();
+    const res = c.json({ versions: [v3Doc(c.env.root)] });
+    res.headers.set("OpenStack-API-Version", `volume ${mvString(maxMv)}`);
+    res.headers.set("Vary", "OpenStack-API-Version");
+    return res;
+  };
+  app.get("/volume/v3", v3Versions);
+  app.get("/volume/v3/", v3Versions);
 
   // ---- authentication, microversion, project check, access rules ---------------------------
 
   const prepare: MiddlewareHandler<CEnv> = async (c, next) => {
     const auth = validateToken(state, c.req.header("X-Auth-Token"));
-    if (!auth) {
-      const res = keystoneError(401, UNAUTHENTICATED_MESSAGE);
-      res.headers.set("WWW-Authenticate", `Keystone uri="${ctx.baseUrl()}/identity"`);
-      return res;
-    }
+    if (!auth) return unauthenticated();
     // keystonemiddleware enforces application-credential access rules for service "volumev3",
     // with paths relative to the Cinder root (e.g. /v3/*/snapshots/**); a miss is a 401.
     if (auth.appCred && auth.appCred.accessRules.length > 0) {
@@ -299,14 +310,14 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
       availability_zone: v.availabilityZone,
       created_at: cinderTime(v.createdAt),
       updated_at: v.updatedAt === null ? null : cinderTime(v.updatedAt),
-      attachments: v.attachments.map((a) => ({
+      attachments: v.attachments.filter((a) => a.status !== "reserved").map((a) => ({
         id: v.id,
         attachment_id: a.attachmentId,
         volume_id: v.id,
         server_id: a.serverId,
         host_name: a.hostName,
         device: a.device,
-        attached_at: cinderTime(a.attachedAt),
+        attached_at: a.attachedAt === null ? null : cinderTime(a.attachedAt),
       })),
       links: volumeLinks(c, v),
       metadata: { ...v.metadata },
@@ -392,6 +403,7 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
     collection: string,
     linkPath: string,
   ): { items: T[]; links: Json[] | undefined } | Response {
+    const notFoundNoun = collection === "volumes" ? "Volume" : "Snapshot";
     const rawLimit = c.req.query("limit");
     let limit = ctx.maxLimit;
     if (rawLimit !== undefined) {
@@ -410,7 +422,8 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
     const markerId = c.req.query("marker");
     if (markerId !== undefined) {
       const marker = markerLookup(markerId);
-      if (!marker) return cinderFault(404, `Marker ${markerId} could not be found.`);
+      // Cinder looks the marker up as a volume/snapshot: its own not-found message.
+      if (!marker) return cinderFault(404, `${notFoundNoun} ${markerId} could not be found.`);
       // First element strictly after the marker in sort order (binary search).
       let lo = 0;
       let hi = items.length;
@@ -438,7 +451,6 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
       url.searchParams.set("marker", items[items.length - 1]!.id);
       links = [{ rel: "next", href: url.toString() }];
     }
-    void collection;
     return { items, links };
   }
 
@@ -572,8 +584,105 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
           "group, have snapshots or be disassociated from snapshots after volume transfer.",
       );
     }
-    state.removeVolume(v.id);
+    // As Cinder: "deleting" at once, gone once the volume service is done.
+    v.status = "deleting";
+    v.updatedAt = state.nowMs();
+    state.setVolumePending(v, { status: "deleted", at: state.nowMs() + ctx.deleteDelayMs });
     return c.body(null, 202);
+  });
+
+  // ---- attachments API (3.27+; os-complete 3.44+), enough to attach without Nova ------------
+
+  const attachmentView = (v: VolumeRec, a: AttachmentRec): Json => ({
+    id: a.attachmentId,
+    status: a.status ?? "attached",
+    instance: a.serverId,
+    volume_id: v.id,
+    // Real Cinder 21 renders unset times as "" and the unset mode as the string "null".
+    attached_at: a.attachedAt === null ? "" : cinderTime(a.attachedAt),
+    detached_at: "",
+    attach_mode: a.device === null ? "null" : "rw",
+    connection_info: {},
+  });
+  const findAttachment = (c: C, id: string): { v: VolumeRec; a: AttachmentRec } | undefined => {
+    for (const v of state.volumes.values()) {
+      if (v.projectId !== c.get("project") && !c.get("auth").isAdmin) continue;
+      const a = v.attachments.find((x) => x.attachmentId === id);
+      if (a) return { v, a };
+    }
+    return undefined;
+  };
+  const resourceNotFound = () => cinderFault(404, "The resource could not be found.");
+
+  app.post("/volume/v3/:project/attachments", async (c) => {
+    if (!mvAtLeast(c.get("mv"), 3, 27)) return resourceNotFound();
+    const body = await readJson(c);
+    const att = body?.attachment;
+    if (!att || typeof att !== "object") {
+      return cinderFault(400, "Missing required element 'attachment' in request body.");
+    }
+    if (typeof att.volume_uuid !== "string") {
+      return cinderFault(
+        400,
+        "Invalid input for field/attribute attachment. Value: 'volume_uuid' is a required property",
+      );
+    }
+    const v = findVolume(c, att.volume_uuid);
+    if (!v) return volumeNotFound(att.volume_uuid);
+    const busy = v.attachments.length > 0 && !v.multiattach;
+    if (!["available", "in-use", "reserved"].includes(v.status) || busy) {
+      return cinderFault(
+        400,
+        `Invalid volume: Volume ${v.id} status must be available or in-use or downloading to reserve, but the current status is ${v.status}.`,
+      );
+    }
+    const connector = att.connector && typeof att.connector === "object" ? att.connector : null;
+    const a: AttachmentRec = {
+      attachmentId: crypto.randomUUID(),
+      serverId: typeof att.instance_uuid === "string" ? att.instance_uuid : "",
+      hostName: connector && typeof connector.host === "string" ? connector.host : null,
+      device: connector && typeof connector.mountpoint === "string" ? connector.mountpoint : null,
+      attachedAt: null,
+      status: "reserved",
+    };
+    v.attachments.push(a);
+    if (v.status === "available") v.status = "reserved";
+    v.updatedAt = state.nowMs();
+    return c.json({ attachment: attachmentView(v, a) }, 200);
+  });
+
+  app.get("/volume/v3/:project/attachments/:id", (c) => {
+    if (!mvAtLeast(c.get("mv"), 3, 27)) return resourceNotFound();
+    const found = findAttachment(c, param(c, "id"));
+    if (!found) return cinderFault(404, `VolumeAttachment ${param(c, "id")} could not be found.`);
+    return c.json({ attachment: attachmentView(found.v, found.a) });
+  });
+
+  app.post("/volume/v3/:project/attachments/:id/action", async (c) => {
+    // os-complete arrived with 3.44; below it the action route does not exist.
+    if (!mvAtLeast(c.get("mv"), 3, 44)) return resourceNotFound();
+    const body = await readJson(c);
+    if (!body || typeof body !== "object" || !("os-complete" in body)) {
+      return cinderFault(400, "Malformed request body");
+    }
+    const found = findAttachment(c, param(c, "id"));
+    if (!found) return cinderFault(404, `VolumeAttachment ${param(c, "id")} could not be found.`);
+    found.a.status = "attached";
+    found.v.status = "in-use";
+    found.v.updatedAt = state.nowMs();
+    return c.body(null, 204);
+  });
+
+  app.delete("/volume/v3/:project/attachments/:id", (c) => {
+    if (!mvAtLeast(c.get("mv"), 3, 27)) return resourceNotFound();
+    const found = findAttachment(c, param(c, "id"));
+    if (!found) return cinderFault(404, `VolumeAttachment ${param(c, "id")} could not be found.`);
+    const { v, a } = found;
+    v.attachments = v.attachments.filter((x) => x !== a);
+    if (v.attachments.length === 0) v.status = "available";
+    else if (!v.attachments.some((x) => x.status !== "reserved")) v.status = "reserved";
+    v.updatedAt = state.nowMs();
+    return c.json({ attachments: [] }, 200);
   });
 
   // ---- metadata (volumes and snapshots share the routes' logic) ----------------------------
@@ -875,7 +984,8 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
     };
     const out: Json = { id: target };
     const put = (key: string, limit: number, n: number) => {
-      out[key] = usage ? { limit, in_use: n, reserved: 0, allocated: 0 } : limit;
+      // Real Cinder 21 (default quota driver) sends no "allocated" (nested quotas only).
+      out[key] = usage ? { limit, in_use: n, reserved: 0 } : limit;
     };
     for (const k of QUOTA_KEYS) put(k, q[k], inUse[k] ?? 0);
     // Per-volume-type quotas of the default type, as Cinder lists them.

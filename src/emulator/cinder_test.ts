@@ -6,23 +6,39 @@ const fixture = async (name: string): Promise<Json> =>
   JSON.parse(await Deno.readTextFile(new URL(name, FIXTURES)));
 
 Deno.test("cinder versions and microversions", async (t) => {
-  await t.step("version documents at /volume/ (300) and /volume/v3/ (200)", async () => {
-    const { e } = newEmulator();
-    const root = await e.fetch(`${BASE}/volume/`);
-    assert.equal(root.status, 300);
-    const v3 = await e.fetch(`${BASE}/volume/v3/`);
-    assert.equal(v3.status, 200);
-    const doc = (await v3.json()).versions[0];
-    const sample = (await fixture("versions-response.json")).versions[0];
-    assert.deepEqual(Object.keys(doc).sort(), Object.keys(sample).sort());
-    assert.equal(doc.version, "3.70");
-    assert.equal(doc.min_version, "3.0");
-    const custom = newEmulator({ maxMicroversion: "3.64" }).e;
-    assert.equal(
-      (await (await custom.fetch(`${BASE}/volume/v3/`)).json()).versions[0].version,
-      "3.64",
-    );
-  });
+  await t.step(
+    "version documents at /volume/ (300) and /volume/v3/ (200, token needed)",
+    async () => {
+      const { e } = newEmulator();
+      const root = await e.fetch(`${BASE}/volume/`);
+      assert.equal(root.status, 300);
+      // Real Cinder 21: /v3/ is behind keystonemiddleware.
+      for (const path of ["/volume/v3/", "/volume/v3"]) {
+        const anon = await e.fetch(`${BASE}${path}`);
+        assert.equal(anon.status, 401);
+        assert.deepEqual(await anon.json(), {
+          error: {
+            code: 401,
+            title: "Unauthorized",
+            message: "The request you have made requires authentication.",
+          },
+        });
+      }
+      const s = await login(e, "demo");
+      const v3 = await e.fetch(`${BASE}/volume/v3/`, { headers: { "X-Auth-Token": s.token } });
+      assert.equal(v3.status, 200);
+      const doc = (await v3.json()).versions[0];
+      const sample = (await fixture("versions-response.json")).versions[0];
+      assert.deepEqual(Object.keys(doc).sort(), Object.keys(sample).sort());
+      assert.equal(doc.version, "3.70");
+      assert.equal(doc.min_version, "3.0");
+      const custom = newEmulator({ maxMicroversion: "3.64" }).e;
+      assert.equal(
+        (await (await custom.fetch(`${BASE}/volume/`)).json()).versions[0].version,
+        "3.64",
+      );
+    },
+  );
 
   await t.step("header echoed; legacy header honoured; default 3.0; above max is 406", async () => {
     const { e } = newEmulator();
@@ -160,7 +176,7 @@ Deno.test("cinder volumes", async (t) => {
     const res = await cinder(e, s, "GET", "/volumes/detail?marker=does-not-exist");
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), {
-      itemNotFound: { code: 404, message: "Marker does-not-exist could not be found." },
+      itemNotFound: { code: 404, message: "Volume does-not-exist could not be found." },
     });
     assert.equal((await cinder(e, s, "DELETE", `/snapshots/${snap.id}`)).status, 202);
     clock.advance(1);
@@ -397,6 +413,7 @@ Deno.test("cinder snapshots", async (t) => {
       overLimit: {
         code: 413,
         message: "SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded",
+        retryAfter: "0",
       },
     });
     e.setQuota(s.projectId, { snapshots: -1, gigabytes: 100 });
@@ -407,8 +424,8 @@ Deno.test("cinder snapshots", async (t) => {
       /^VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\. Requested 40G, quota is 100G and 80G has been consumed\.$/,
     );
     const q = await (await cinder(e, s, "GET", `/os-quota-sets/${s.projectId}?usage=true`)).json();
-    assert.deepEqual(q.quota_set.snapshots, { limit: -1, in_use: 1, reserved: 0, allocated: 0 });
-    assert.deepEqual(q.quota_set.gigabytes, { limit: 100, in_use: 80, reserved: 0, allocated: 0 });
+    assert.deepEqual(q.quota_set.snapshots, { limit: -1, in_use: 1, reserved: 0 });
+    assert.deepEqual(q.quota_set.gigabytes, { limit: 100, in_use: 80, reserved: 0 });
     const sample = (await fixture("quotas-show-usage-response.json")).quota_set;
     for (
       const k of [
@@ -490,5 +507,77 @@ Deno.test("cinder snapshots", async (t) => {
       body: { metadata: { c: "3" } },
     });
     assert.deepEqual((await put.json()).metadata, { c: "3" });
+  });
+});
+
+Deno.test("cinder attachments API and volume deletion (as a real Cinder 21 answers)", async (t) => {
+  await t.step(
+    "reserve at 3.27, os-complete at 3.44, delete: reserved → in-use → available",
+    async () => {
+      const { e } = newEmulator();
+      const s = await login(e, "demo");
+      const v = e.addVolume(s.projectId, { name: "v" });
+      const server = crypto.randomUUID();
+      const body = { attachment: { volume_uuid: v.id, instance_uuid: server } };
+      assert.equal((await cinder(e, s, "POST", "/attachments", { mv: "3.26", body })).status, 404);
+      const created = await cinder(e, s, "POST", "/attachments", { mv: "3.27", body });
+      assert.equal(created.status, 200);
+      const att = (await created.json()).attachment;
+      assert.deepEqual(att, {
+        id: att.id,
+        status: "reserved",
+        instance: server,
+        volume_id: v.id,
+        attached_at: "",
+        detached_at: "",
+        attach_mode: "null",
+        connection_info: {},
+      });
+      let vol =
+        (await (await cinder(e, s, "GET", `/volumes/${v.id}`, { mv: "3.70" })).json()).volume;
+      assert.equal(vol.status, "reserved");
+      assert.deepEqual(vol.attachments, []);
+      const action = `/attachments/${att.id}/action`;
+      const complete = { "os-complete": {} };
+      assert.equal(
+        (await cinder(e, s, "POST", action, { mv: "3.27", body: complete })).status,
+        404,
+      );
+      const done = await cinder(e, s, "POST", action, { mv: "3.44", body: complete });
+      assert.equal(done.status, 204);
+      vol = (await (await cinder(e, s, "GET", `/volumes/${v.id}`, { mv: "3.70" })).json()).volume;
+      assert.equal(vol.status, "in-use");
+      assert.equal(vol.attachments.length, 1);
+      assert.equal(vol.attachments[0].server_id, server);
+      assert.equal(vol.attachments[0].attachment_id, att.id);
+      assert.equal(vol.attachments[0].device, null);
+      assert.equal(vol.attachments[0].attached_at, null);
+      const shown = await cinder(e, s, "GET", `/attachments/${att.id}`, { mv: "3.44" });
+      assert.equal((await shown.json()).attachment.status, "attached");
+      const del = await cinder(e, s, "DELETE", `/attachments/${att.id}`, { mv: "3.44" });
+      assert.equal(del.status, 200);
+      assert.deepEqual(await del.json(), { attachments: [] });
+      assert.equal(e.volume(v.id)?.status, "available");
+      assert.deepEqual(e.volume(v.id)?.attachments, []);
+    },
+  );
+
+  await t.step("a deleted volume is `deleting` first, then gone (404)", async () => {
+    const { e, clock } = newEmulator({ deleteDelayMs: 500 });
+    const s = await login(e, "demo");
+    const v = e.addVolume(s.projectId, { name: "v" });
+    assert.equal((await cinder(e, s, "DELETE", `/volumes/${v.id}`)).status, 202);
+    const during = await cinder(e, s, "GET", `/volumes/${v.id}`);
+    assert.equal(during.status, 200);
+    assert.equal((await during.json()).volume.status, "deleting");
+    clock.advance(500);
+    const after = await cinder(e, s, "GET", `/volumes/${v.id}`);
+    assert.equal(after.status, 404);
+    await after.body?.cancel();
+    const marker = await cinder(e, s, "GET", `/volumes/detail?marker=${v.id}`);
+    assert.equal(marker.status, 404);
+    assert.deepEqual(await marker.json(), {
+      itemNotFound: { code: 404, message: `Volume ${v.id} could not be found.` },
+    });
   });
 });

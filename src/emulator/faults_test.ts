@@ -172,8 +172,8 @@ Deno.test("serve() answers on loopback", async () => {
   const server = e.serve({ port: 0 });
   try {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const res = await fetch(`${server.url}/volume/v3/`);
-    assert.equal(res.status, 200);
+    const res = await fetch(`${server.url}/volume/`);
+    assert.equal(res.status, 300);
     assert.equal((await res.json()).versions[0].links[1].href, `${server.url}/volume/v3/`);
     assert.match(e.cloudsYaml(), new RegExp(`${server.url}/identity/v3`));
   } finally {

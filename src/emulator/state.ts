@@ -74,7 +74,13 @@ export interface AttachmentRec {
   serverId: string;
   hostName: string | null;
   device: string | null;
-  attachedAt: number;
+  /** Null for an attachment completed without a connector (attachments API, as real Cinder). */
+  attachedAt: number | null;
+  /**
+   * Attachments API state: "reserved" until `os-complete`, then "attached" (absent = attached).
+   * Reserved attachments are not listed in the volume's `attachments`.
+   */
+  status?: "reserved" | "attached";
 }
 
 export interface VolumeRec {
@@ -93,7 +99,7 @@ export interface VolumeRec {
   availabilityZone: string;
   createdAt: number;
   updatedAt: number | null;
-  /** Pending transition (e.g. `creating` → `available`). */
+  /** Pending transition (e.g. `creating` → `available`; status "deleted": gone at `at`). */
   pending: { status: string; at: number } | null;
 }
 
@@ -329,6 +335,10 @@ export class CloudState {
     const now = this.nowMs();
     for (const v of this.#pendingVolumes) {
       if (v.pending && v.pending.at <= now) {
+        if (v.pending.status === "deleted") {
+          this.removeVolume(v.id);
+          continue;
+        }
         v.status = v.pending.status;
         v.updatedAt = v.pending.at;
         v.pending = null;

@@ -50,7 +50,12 @@ export function cinderFault(
   headers: Record<string, string> = {},
 ): Response {
   const name = FAULT_NAMES[status] ?? "computeFault";
-  return Response.json({ [name]: { code: status, message } }, { status, headers });
+  const fault: Record<string, unknown> = { code: status, message };
+  // Cinder's overLimit fault repeats the Retry-After header in the body (real Cinder 21:
+  // `{"overLimit": {"code": 413, "message": "…", "retryAfter": "0"}}`).
+  const retryAfter = Object.entries(headers).find(([k]) => k.toLowerCase() === "retry-after");
+  if (retryAfter) fault.retryAfter = retryAfter[1];
+  return Response.json({ [name]: fault }, { status, headers });
 }
 
 const KEYSTONE_TITLES: Record<number, string> = {
