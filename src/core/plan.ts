@@ -172,6 +172,26 @@ export function createRequest(entry: CreateEntry, createdAt: Temporal.Instant): 
   };
 }
 
+/**
+ * The snapshot among `snapshots` that satisfies a planned entry's window: a managed snapshot of
+ * that volume and policy, `available` (preferred) or `creating`, placed in the window. For the
+ * engine after a create failed ambiguously (timeout, 5xx, dropped connection): list the volume's
+ * snapshots again and adopt what this returns instead of retrying the POST.
+ */
+export function findSatisfying(
+  entry: Pick<CreateEntry, "volumeId" | "policy" | "window">,
+  snapshots: readonly PlanSnapshot[],
+): PlanSnapshot | undefined {
+  if (!entry.window) return undefined;
+  const startMs = entry.window.start.epochMilliseconds;
+  const endMs = entry.window.end.epochMilliseconds;
+  const candidates = indexManaged(snapshots.filter((s) => s.volumeId === entry.volumeId))
+    .byVolumePolicy.get(`${entry.volumeId}\0${entry.policy}`) ?? [];
+  return keeperOf(
+    candidates.filter((m) => isGood(m) && startMs <= m.anchorMs && m.anchorMs < endMs),
+  )?.snapshot;
+}
+
 const POLICY_ORDER: Record<PolicyType, number> = { express: 0, daily: 1, weekly: 2, monthly: 3 };
 
 function byIdThenPolicy(

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
   createRequest,
+  findSatisfying,
   forecast,
   formatAge,
   parseAgeSeconds,
@@ -538,4 +539,19 @@ Deno.test("parseAgeSeconds() and formatAge()", () => {
     message,
     'Cannot parse --warn "soon": expected a positive age such as 90m, 25h, 8d or 2w',
   );
+});
+
+Deno.test("findSatisfying() adopts the snapshot a failed create left behind", () => {
+  const plan = planCreate(input([vol("v1")]));
+  const entry = plan.entries[0]!;
+  const orphan = {
+    id: "orphan",
+    volumeId: "v1",
+    status: "creating",
+    metadata: createRequest(entry, NOW).metadata,
+    createdAt: NOW,
+  };
+  assertEquals(findSatisfying(entry, [orphan])?.id, "orphan");
+  assertEquals(findSatisfying(entry, [{ ...orphan, status: "error" }]), undefined);
+  assertEquals(findSatisfying(entry, [{ ...orphan, volumeId: "v2" }]), undefined);
 });

@@ -31,7 +31,8 @@ export type IsoWeekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 /** Express slot lengths the Go tool allowed. */
 export type ExpressIntervalHours = 6 | 8 | 12;
 
-interface PolicyCommon {
+/** Fields every policy has. */
+export interface PolicyCommon {
   /** Policies read from volumes are always enabled; `false` is only used to write the disable path. */
   enabled: boolean;
   /** Calendar days in the policy zone, at least 1. */
