@@ -16,6 +16,8 @@ Deno.test("daemon --help lists the flags with their defaults and an example", as
       /--run-at-start/,
       /--shutdown-timeout <seconds>.*\(default: "60"\)/s,
       /--metrics-per-volume \[bool\]/,
+      /--concurrency <n>/,
+      /--stuck-after <duration>/,
       /Examples: \$ snapsentry --cloud mycloud daemon/,
     ]
   ) assert.match(help, want);
@@ -34,6 +36,7 @@ Deno.test("daemon refuses bad flags with exit 2 and a message, before anything s
     [["--schedule-timezone", "Mars/Olympus"], /Cannot use --schedule-timezone "Mars\/Olympus"/],
     [["--bind-address", "8080"], /Cannot use --bind-address "8080": expected HOST:PORT/],
     [["--shutdown-timeout", "soon"], /Cannot use --shutdown-timeout "soon"/],
+    [["--concurrency", "zero"], /--concurrency "zero"/],
     [
       ["--metrics-per-volume=maybe"],
       /Cannot use --metrics-per-volume "maybe": expected true or false/,

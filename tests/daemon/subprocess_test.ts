@@ -1,25 +1,14 @@
 /**
  * `snapsentry daemon` as a real process against the emulated cloud served on loopback:
  * SIGTERM during a run (exit 0, the run completed) and a port in use (non-zero, clear message).
- *
- * These need the real engine wiring (`src/cli/engine.ts`). While that file is still the
- * placeholder, the tests are ignored with that reason printed; they run as soon as it is wired.
+ * The fake-engine variants below (fixtures/fake_daemon.ts) cover the same signal handling with
+ * a run the test releases itself.
  */
 import assert from "node:assert/strict";
 import { createEmulator } from "../../src/emulator/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
-const ENGINE_SOURCE = Deno.readTextFileSync(new URL("src/cli/engine.ts", ROOT));
-const WIRED = !ENGINE_SOURCE.includes("ENGINE_PLACEHOLDER");
-if (!WIRED) {
-  // deno-lint-ignore no-console
-  console.warn(
-    "tests/daemon/subprocess_test.ts: ignored, src/cli/engine.ts is still the placeholder " +
-      "(engineFromContext not wired to the real engine yet)",
-  );
-}
-
 /** Collects a child's stderr JSON log lines and lets a test wait for one. */
 class LogWatch {
   lines: string[] = [];
@@ -126,7 +115,6 @@ function spawnDaemon(args: string[], env: Record<string, string>) {
 
 Deno.test({
   name: "daemon subprocess: SIGTERM during a run lets it finish, then exits 0",
-  ignore: !WIRED,
   async fn() {
     const cloud = await cloudFixture();
     const child = spawnDaemon(
@@ -172,7 +160,6 @@ Deno.test({
 
 Deno.test({
   name: "daemon subprocess: a port in use exits non-zero with a clear message",
-  ignore: !WIRED,
   async fn() {
     const cloud = await cloudFixture();
     const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });

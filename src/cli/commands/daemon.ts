@@ -15,10 +15,11 @@ import {
   resolveDaemonOptions,
   startDaemon,
 } from "../../daemon/mod.ts";
-import { engineFromContext } from "../engine.ts";
+import { type EngineFlags, engineFromContext } from "../engine.ts";
 import { type CommandContext, withExamples } from "../program.ts";
+import { addEngineOptions } from "./run.ts";
 
-interface DaemonFlags {
+interface DaemonFlags extends EngineFlags {
   createSchedule: string;
   expireSchedule: string;
   bindAddress: string;
@@ -45,7 +46,7 @@ function parseSeconds(flag: string, value: string): number {
 }
 
 export function registerDaemon(program: Command, ctx: CommandContext): void {
-  const cmd = program.command("daemon")
+  const cmd = addEngineOptions(program.command("daemon"), "both")
     .description(
       "Run create and expire on cron schedules, with /healthz, /readyz, /status, /metrics and a " +
         "status page on --bind-address",
@@ -93,7 +94,8 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
         metricsPerVolume: parseBool("--metrics-per-volume", flags.metricsPerVolume),
         ...(apiToken !== undefined && apiToken !== "" ? { apiToken } : {}),
       }, ctx.deps.clock.now());
-      const engine = await engineFromContext(ctx);
+      // The engine validates its own flags (--concurrency, --rate-limit, …) before any API call.
+      const engine = await engineFromContext(ctx, flags);
       const handle = startDaemon(options, {
         engine,
         clock: ctx.deps.clock,
