@@ -34,8 +34,12 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseMs: 500, capMs: 30_000 };
 export const DEFAULT_TIMEOUT_MS = 60_000;
-/** Statuses worth retrying for a safe request (SAP's rate limiter uses 498). */
-export const RETRY_STATUSES: readonly number[] = [429, 498, 502, 503, 504];
+/**
+ * Statuses worth retrying for a safe request (SAP's rate limiter uses 498). 500 is included: Cinder
+ * answers transient database and message-queue failures with 500, and repeating a GET/PUT/DELETE
+ * is harmless; a snapshot create (POST) is never retried whatever the status.
+ */
+export const RETRY_STATUSES: readonly number[] = [429, 498, 500, 502, 503, 504];
 const SAFE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
 export interface HttpRequest {
