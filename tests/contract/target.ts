@@ -351,6 +351,12 @@ export class Fixtures {
     return serverId;
   }
 
+  /** Deletes a volume made by `createVolume` and waits until it is gone. */
+  async deleteVolume(cloud: Cloud, id: string): Promise<void> {
+    await this.#call(cloud, "DELETE", `/volumes/${id}`, { expected: [202] });
+    await this.waitGone(cloud, "volume", id);
+  }
+
   /** Records a snapshot made by the case (or by the CLI) for cleanup. */
   trackSnapshot(cloud: Cloud, id: string): void {
     this.#track(cloud).snapshots.push(id);
