@@ -36,7 +36,8 @@ const SAFE_KEY_REGEXP =
 
 /** Whether an object key names a secret value. */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY_REGEXP.test(key) && !SAFE_KEY_REGEXP.test(key);
+  // A key with spaces is a label such as "POST auth/tokens" (request counts), not a field name.
+  return SECRET_KEY_REGEXP.test(key) && !SAFE_KEY_REGEXP.test(key) && !/\s/.test(key);
 }
 
 /** Replaces every registered secret inside `text`, plus bearer/basic auth and token headers. */
@@ -65,7 +66,9 @@ export function redact(value: unknown, depth = 0): unknown {
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = isSecretKey(k) && v !== null && v !== undefined && v !== "" ? REDACTED : redact(v, depth + 1);
+    out[k] = isSecretKey(k) && v !== null && v !== undefined && v !== ""
+      ? REDACTED
+      : redact(v, depth + 1);
   }
   return out;
 }

@@ -1,6 +1,8 @@
 /** Every command, in help order. Each file registers one command (or group) on the program. */
 import type { RegisterCommand } from "../program.ts";
 import { registerDaemon } from "./daemon.ts";
+import { registerDemo } from "./demo.ts";
+import { registerEmulator } from "./emulator.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerPlan } from "./plan.ts";
 import { registerRun } from "./run.ts";
@@ -15,5 +17,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerPlan,
   registerDaemon,
   registerDoctor,
+  registerEmulator,
+  registerDemo,
   registerVersion,
 ];
