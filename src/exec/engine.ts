@@ -278,6 +278,7 @@ export class SnapshotEngine implements Engine {
       logger,
       actions: [],
       counts: emptyCounts(),
+      toConfirm: [],
       shouldStart: () =>
         !options.signal?.aborted &&
         (deadline === undefined || Temporal.Instant.compare(clock.now(), deadline) < 0),
@@ -417,10 +418,11 @@ export class SnapshotEngine implements Engine {
       ),
     ]);
 
-    await this.#deleteDuplicates(cinder, ctx, plan);
+    const dedupeDeletes = await this.#deleteDuplicates(cinder, ctx, plan);
     await this.#waitForPending(cinder, ctx, pending);
-    // Zombie sweep with the observation made at the start (new snapshots are not zombies).
-    await this.#sweepZombies(cinder, ctx, planExpire(input).entries);
+    // Zombie sweep with the observation made at the start (new snapshots are not zombies); its
+    // confirming listing also confirms the duplicate deletes.
+    await this.#sweepZombies(cinder, ctx, planExpire(input).entries, dedupeDeletes);
   }
 
   #notDone(ctx: RunContext, e: CreateEntry): void {
@@ -554,7 +556,7 @@ export class SnapshotEngine implements Engine {
         if (!o || settled.has(s.id)) continue;
         settled.add(s.id);
         this.#failPending(ctx, o, "Snapshot went to error");
-        await this.#deleteOwn(cinder, ctx, s.id, "error snapshot of this run", false);
+        await this.#deleteOwn(cinder, ctx, o, "Snapshot of this run went to error; deleting it");
       }
       for (const id of pending.keys()) if (!stillCreating.has(id)) settled.add(id);
     }
@@ -584,7 +586,7 @@ export class SnapshotEngine implements Engine {
         ctx.logger.warn("snapshot_still_creating", outcomeFields(o));
       } else if (s?.status === "error") {
         this.#failPending(ctx, o, "Snapshot went to error");
-        await this.#deleteOwn(cinder, ctx, id, "error snapshot of this run", false);
+        await this.#deleteOwn(cinder, ctx, o, "Snapshot of this run went to error; deleting it");
       } else {
         this.#failPending(ctx, o, s ? `Snapshot is ${s.status}` : "Snapshot disappeared");
       }
@@ -606,7 +608,13 @@ export class SnapshotEngine implements Engine {
     });
   }
 
-  async #deleteDuplicates(cinder: BlockStorageApi, ctx: RunContext, plan: CreatePlan) {
+  /** Deletes duplicates; returns the accepted deletes, for confirmation by the sweep. */
+  async #deleteDuplicates(
+    cinder: BlockStorageApi,
+    ctx: RunContext,
+    plan: CreatePlan,
+  ): Promise<ActionOutcome[]> {
+    const accepted: ActionOutcome[] = [];
     for (const d of plan.dedupe) {
       if (!ctx.shouldStart()) break;
       const o: ActionOutcome = {
@@ -620,8 +628,7 @@ export class SnapshotEngine implements Engine {
       };
       try {
         await cinder.deleteSnapshot(d.snapshotId);
-        ctx.counts.deleted++;
-        ctx.logger.info("duplicate_deleted", outcomeFields(o));
+        accepted.push(o);
       } catch (e) {
         o.status = "failed";
         o.error = errorText(e);
@@ -630,6 +637,7 @@ export class SnapshotEngine implements Engine {
       }
       ctx.actions.push(o);
     }
+    return accepted;
   }
 
   // ---------------------------------------------------------------- expire
@@ -705,7 +713,7 @@ export class SnapshotEngine implements Engine {
     alreadyDeleted: ActionOutcome[] = [],
   ): Promise<void> {
     const zombies = entries.filter((e) => e.action === "zombie");
-    const toConfirm = [...alreadyDeleted];
+    const toConfirm = [...alreadyDeleted, ...ctx.toConfirm];
     for (const z of zombies) {
       if (!ctx.shouldStart()) {
         ctx.counts.notDone++;
@@ -736,7 +744,11 @@ export class SnapshotEngine implements Engine {
         if (o.kind === "zombie") ctx.counts.zombiesCleaned++;
         else ctx.counts.deleted++;
         ctx.logger.info(
-          o.kind === "zombie" ? "zombie_cleaned" : "snapshot_deleted",
+          o.kind === "zombie"
+            ? "zombie_cleaned"
+            : o.kind === "dedupe"
+            ? "duplicate_deleted"
+            : "snapshot_deleted",
           outcomeFields(o),
         );
         if (o.kind === "expire") {
@@ -775,24 +787,34 @@ export class SnapshotEngine implements Engine {
     }
   }
 
+  /**
+   * Deletes a snapshot of this run that went to `error`; the delete is confirmed with the sweep's
+   * listing at the end of the run (counted as a zombie cleaned then).
+   */
   async #deleteOwn(
     cinder: BlockStorageApi,
     ctx: RunContext,
-    snapshotId: string,
+    created: ActionOutcome,
     why: string,
-    force: boolean,
   ): Promise<void> {
+    const o: ActionOutcome = {
+      kind: "zombie",
+      status: "done",
+      ...(created.volumeId ? { volumeId: created.volumeId } : {}),
+      ...(created.policy ? { policy: created.policy } : {}),
+      ...(created.windowStart ? { windowStart: created.windowStart } : {}),
+      snapshotId: created.snapshotId!,
+      reason: why,
+    };
     try {
-      if (force) await cinder.forceDeleteSnapshot(snapshotId);
-      else await cinder.deleteSnapshot(snapshotId);
-      ctx.counts.zombiesCleaned++;
-      ctx.logger.info("zombie_cleaned", { snapshot_id: snapshotId, reason: why });
+      await cinder.deleteSnapshot(o.snapshotId!);
+      ctx.toConfirm.push(o);
     } catch (e) {
-      ctx.logger.warn("zombie_cleanup_failed", {
-        snapshot_id: snapshotId,
-        error: permissionHint(e),
-      });
+      o.status = "failed";
+      o.error = permissionHint(e); // the create already counts as failed; the next sweep retries
+      ctx.logger.warn("zombie_cleanup_failed", { ...outcomeFields(o), error: o.error });
     }
+    ctx.actions.push(o);
   }
 }
 
@@ -803,6 +825,8 @@ interface RunContext {
   logger: Logger;
   actions: ActionOutcome[];
   counts: RunCounts;
+  /** Deletes accepted during the run, confirmed by the sweep's listing. */
+  toConfirm: ActionOutcome[];
   shouldStart: () => boolean;
   signal?: AbortSignal;
 }
