@@ -398,8 +398,16 @@ const API_PATHS: Record<ResourceKind, { prefix: string; kind: string }> = {
   secrets: { prefix: "/api/v1", kind: "Secret" },
 };
 
-/** Builds the fetch function for a configuration: custom CA and client certificate when set. */
-export function createKubeFetch(config: KubeConfig): KubeFetch {
+/**
+ * Builds the fetch function for a configuration: custom CA and client certificate when set.
+ * `base` is the fetch that carries the request (default the global one); the CLI passes its
+ * injected fetch, so tests can route a kubeconfig's server to the emulated API.
+ */
+export function createKubeFetch(
+  config: KubeConfig,
+  base: (input: Request, init?: RequestInit & { client?: Deno.HttpClient }) => Promise<Response> =
+    fetch,
+): KubeFetch {
   const needsClient = config.caCerts !== undefined || config.cert !== undefined;
   let client: Deno.HttpClient | undefined;
   return (request) => {
@@ -410,7 +418,7 @@ export function createKubeFetch(config: KubeConfig): KubeFetch {
         ? Deno.createHttpClient({ ...options, cert: config.cert, key: config.key })
         : Deno.createHttpClient(options);
     }
-    return client ? fetch(request, { client }) : fetch(request);
+    return client ? base(request, { client }) : base(request);
   };
 }
 
