@@ -1,5 +1,6 @@
 /** Every command, in help order. Each file registers one command (or group) on the program. */
 import type { RegisterCommand } from "../program.ts";
+import { registerAdmin } from "./admin.ts";
 import { registerDaemon } from "./daemon.ts";
 import { registerDemo } from "./demo.ts";
 import { registerEmulator } from "./emulator.ts";
@@ -17,6 +18,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerPlan,
   registerDaemon,
   registerDoctor,
+  registerAdmin,
   registerEmulator,
   registerDemo,
   registerVersion,

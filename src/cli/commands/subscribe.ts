@@ -21,7 +21,9 @@ import {
   type PolicyType,
   VOLUME_KEYS,
 } from "../../core/mod.ts";
-import { UsageError } from "../../errors.ts";
+import { SnapsentryError, UsageError } from "../../errors.ts";
+import { hasStatus } from "../../openstack/mod.ts";
+import type { BlockStorageApi, Volume } from "../../openstack/types.ts";
 import { blockStorage } from "../cloud.ts";
 import { type CommandContext, withExamples } from "../program.ts";
 
@@ -91,6 +93,25 @@ export function subscriptionKeys(
   return { policy, keys: policyToMetadata(policy) };
 }
 
+/** Reads a volume, turning a 404 into a message that says what to check. */
+async function readVolume(cinder: BlockStorageApi, id: string, action: string): Promise<Volume> {
+  try {
+    return await cinder.getVolume(id);
+  } catch (e) {
+    if (hasStatus(e, 404)) {
+      throw new SnapsentryError(
+        `Cannot ${action} volume "${id}": Cinder has no such volume in project ${cinder.projectId}`,
+        {
+          code: "volume_not_found",
+          cause: e,
+          hint: "check the id with `openstack volume list` and the --cloud/project",
+        },
+      );
+    }
+    throw e;
+  }
+}
+
 /** Keys of `want` whose value differs from `have`. */
 function changedKeys(have: Record<string, string>, want: Record<string, string>) {
   const changed: Record<string, { from: string | null; to: string }> = {};
@@ -107,7 +128,7 @@ async function runSubscribe(ctx: CommandContext, type: PolicyType, flags: Subscr
   const cinder = await blockStorage(ctx);
   const results = [];
   for (const volumeId of volumeIds) {
-    const before = await cinder.getVolume(volumeId);
+    const before = await readVolume(cinder, volumeId, "subscribe");
     const changed = changedKeys(before.metadata, keys);
     if (!flags.dryRun && Object.keys(changed).length > 0) {
       await cinder.mergeVolumeMetadata(volumeId, keys);
@@ -223,7 +244,7 @@ export function registerSubscribe(program: Command, ctx: CommandContext): void {
         const log = ctx.logger().with({ workflow: "unsubscribe" });
         const results = [];
         for (const volumeId of volumeIds) {
-          const volume = await cinder.getVolume(volumeId);
+          const volume = await readVolume(cinder, volumeId, "unsubscribe");
           const remove = types.flatMap((t) => policyKeys(t)).filter((k) => k in volume.metadata);
           const left = Object.keys(volume.metadata).filter((k) =>
             k.startsWith(KEY_PREFIX) && k !== MANAGED_KEY && !remove.includes(k)

@@ -1,0 +1,336 @@
+import assert from "node:assert/strict";
+import { emulatedCli } from "../helpers/cli.ts";
+
+function setup() {
+  const e = emulatedCli({ start: "2026-03-10T12:00:00Z" });
+  const project = e.emulator.seed.demoProjectId;
+  const a = e.emulator.addVolume(project, { name: "a", size: 10, attachments: ["srv-1"] });
+  const b = e.emulator.addVolume(project, { name: "b", size: 20 });
+  return { e, project, a, b };
+}
+
+Deno.test("subscribe daily writes exactly the Go keys with the merge call", async () => {
+  const { e, a } = setup();
+  e.emulator.state.volumes.get(a.id)!.metadata = { owner: "team-x" };
+  const r = await e.run([
+    "subscribe",
+    "daily",
+    "--volume-id",
+    a.id,
+    "--start-time",
+    "8:05",
+    "--timezone",
+    "Asia/Kolkata",
+    "--retention",
+    "7",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(e.emulator.volume(a.id)!.metadata, {
+    owner: "team-x",
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-daily-enabled": "true",
+    "x-snapsentry-daily-retention-days": "7",
+    "x-snapsentry-daily-retention-type": "time",
+    "x-snapsentry-daily-timezone": "Asia/Kolkata",
+    "x-snapsentry-daily-start-time": "08:05",
+  });
+  const kinds = Object.keys(e.emulator.requestCounts().byKind);
+  assert.ok(
+    kinds.some((k) => k.startsWith("POST volumes") && k.includes("metadata")),
+    kinds.join(),
+  );
+  assert.ok(!kinds.some((k) => k.startsWith("PUT volumes")), "never a whole-map PUT");
+});
+
+Deno.test("subscribe weekly and monthly need no --week-day/--month-day; monthly writes the key that is read", async () => {
+  const { e, a, b } = setup();
+  let r = await e.run(["subscribe", "weekly", "--volume-id", a.id, "--start-time", "03:00"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    e.emulator.volume(a.id)!.metadata["x-snapsentry-weekly-start-day-of-week"],
+    "sunday",
+  );
+  assert.equal(e.emulator.volume(a.id)!.metadata["x-snapsentry-weekly-retention-days"], "7");
+  r = await e.run([
+    "subscribe",
+    "monthly",
+    "--volume-id",
+    b.id,
+    "--start-time",
+    "01:00",
+    "--month-day",
+    "31",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const md = e.emulator.volume(b.id)!.metadata;
+  assert.equal(md["x-snapsentry-monthly-start-day-of-month"], "31");
+  assert.equal(md["x-snapsentry-monthly-day-of-month"], undefined);
+  assert.equal(md["x-snapsentry-monthly-retention-days"], "30");
+});
+
+Deno.test("subscribe takes several --volume-id and express takes --interval-hours", async () => {
+  const { e, a, b } = setup();
+  const r = await e.run([
+    "subscribe",
+    "express",
+    "--volume-id",
+    a.id,
+    "--volume-id",
+    b.id,
+    "--interval-hours",
+    "8",
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.length, 2);
+  for (const v of [a, b]) {
+    assert.equal(e.emulator.volume(v.id)!.metadata["x-snapsentry-express-interval-hours"], "8");
+  }
+});
+
+Deno.test("subscribe --dry-run shows the keys that would change and changes nothing", async () => {
+  const { e, a } = setup();
+  const before = e.emulator.requestCounts().byKind;
+  const r = await e.run([
+    "subscribe",
+    "daily",
+    "--volume-id",
+    a.id,
+    "--start-time",
+    "02:00",
+    "--dry-run",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Would set x-snapsentry-daily-start-time = 02:00/);
+  assert.deepEqual(e.emulator.volume(a.id)!.metadata, {});
+  const after = e.emulator.requestCounts().byKind;
+  assert.equal(
+    Object.keys(after).filter((k) => k.startsWith("POST volumes")).length,
+    0,
+    JSON.stringify({ before, after }),
+  );
+});
+
+Deno.test("subscribe --enabled=false disables a policy without needing --start-time", async () => {
+  const { e, a } = setup();
+  await e.run(["subscribe", "daily", "--volume-id", a.id, "--start-time", "02:00"]);
+  const r = await e.run(["subscribe", "daily", "--volume-id", a.id, "--enabled=false"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(e.emulator.volume(a.id)!.metadata["x-snapsentry-daily-enabled"], "false");
+  assert.equal(e.emulator.volume(a.id)!.metadata["x-snapsentry-daily-start-time"], "02:00");
+});
+
+Deno.test("subscribe validates every flag before any API call, with clear messages and exit 2", async () => {
+  const { e, a } = setup();
+  const cases: [string[], RegExp][] = [
+    [["subscribe", "daily", "--start-time", "08:00"], /pass --volume-id/],
+    [["subscribe", "daily", "--volume-id", a.id], /without --start-time: pass --start-time HH:MM/],
+    [
+      ["subscribe", "daily", "--volume-id", a.id, "--start-time", "25:00"],
+      /start time "25:00": expected HH:MM/,
+    ],
+    [[
+      "subscribe",
+      "daily",
+      "--volume-id",
+      a.id,
+      "--start-time",
+      "08:00",
+      "--timezone",
+      "Mars/Phobos",
+    ], /timezone "Mars\/Phobos"/],
+    [
+      ["subscribe", "daily", "--volume-id", a.id, "--start-time", "08:00", "--timezone", "Local"],
+      /timezone "Local"/,
+    ],
+    [
+      ["subscribe", "daily", "--volume-id", a.id, "--start-time", "08:00", "--retention", "-3"],
+      /retention "-3"/,
+    ],
+    [
+      ["subscribe", "weekly", "--volume-id", a.id, "--start-time", "08:00", "--week-day", "Funday"],
+      /week day "Funday"/,
+    ],
+    [
+      ["subscribe", "monthly", "--volume-id", a.id, "--start-time", "08:00", "--month-day", "32"],
+      /month day "32"/,
+    ],
+    [
+      ["subscribe", "express", "--volume-id", a.id, "--interval-hours", "5"],
+      /interval hours "5": expected 6, 8 or 12/,
+    ],
+    [
+      ["subscribe", "daily", "--volume-id", "bad id", "--start-time", "08:00"],
+      /--volume-id "bad id"/,
+    ],
+    [["unsubscribe", "--volume-id", a.id, "--policy", "hourly"], /--policy "hourly"/],
+  ];
+  for (const [argv, message] of cases) {
+    e.emulator.resetCounts();
+    const r = await e.run(argv);
+    assert.equal(r.code, 2, `${argv.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message, argv.join(" "));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    assert.equal(e.emulator.requestCounts().total, 0, `${argv.join(" ")} made no API call`);
+  }
+});
+
+Deno.test("subscribe to a volume that does not exist exits 1 naming it", async () => {
+  const { e } = setup();
+  const r = await e.run([
+    "subscribe",
+    "daily",
+    "--volume-id",
+    "00000000-0000-0000-0000-000000000000",
+    "--start-time",
+    "08:00",
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /Cannot subscribe volume "0{8}-0{4}-0{4}-0{4}-0{12}": Cinder has no such volume/,
+  );
+});
+
+Deno.test("unsubscribe removes one policy's keys, and the managed key once none is left", async () => {
+  const { e, a } = setup();
+  await e.run(["subscribe", "daily", "--volume-id", a.id, "--start-time", "02:00"]);
+  await e.run(["subscribe", "weekly", "--volume-id", a.id, "--start-time", "02:00"]);
+  e.emulator.state.volumes.get(a.id)!.metadata["owner"] = "me";
+  let r = await e.run(["unsubscribe", "--volume-id", a.id, "--policy", "daily"]);
+  assert.equal(r.code, 0, r.stderr);
+  let md = e.emulator.volume(a.id)!.metadata;
+  assert.ok(!Object.keys(md).some((k) => k.startsWith("x-snapsentry-daily-")));
+  assert.equal(md["x-snapsentry-managed"], "true");
+  r = await e.run(["unsubscribe", "--volume-id", a.id]);
+  assert.equal(r.code, 0, r.stderr);
+  md = e.emulator.volume(a.id)!.metadata;
+  assert.deepEqual(md, { owner: "me" });
+});
+
+Deno.test("status shows policies in words, verdicts, and Nagios exit codes with --warn/--crit", async () => {
+  const { e, a, b } = setup();
+  await e.run([
+    "subscribe",
+    "daily",
+    "--volume-id",
+    a.id,
+    "--start-time",
+    "08:00",
+    "--timezone",
+    "Asia/Kolkata",
+    "--retention",
+    "7",
+  ]);
+  e.emulator.state.volumes.get(b.id)!.metadata = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-weekly-enabled": "true",
+    "x-snapsentry-weekly-start-day-of-week": "Funday",
+  };
+  let r = await e.run(["status"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /daily 08:00 Asia\/Kolkata, keep 7 d/);
+  assert.match(r.stdout, /DUE/);
+  assert.match(
+    r.stdout,
+    /INVALID .* weekly: Cannot parse x-snapsentry-weekly-start-day-of-week "Funday"/,
+  );
+  r = await e.run(["status", "--crit", "daily=1h"]);
+  assert.equal(r.code, 2, "no snapshot at all is critical");
+  await e.run(["create-snapshots"]);
+  r = await e.run(["status", "--warn", "daily=1h", "--crit", "daily=2d", "--json"]);
+  const json = JSON.parse(r.stdout);
+  const daily = json.entries.find((x: { policy: string }) => x.policy === "daily");
+  assert.equal(daily.verdict, "OK");
+  assert.equal(r.code, 3, "the invalid weekly policy is UNKNOWN");
+  r = await e.run(["list", "--warn", "nonsense"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Cannot use --warn "nonsense"/);
+});
+
+Deno.test("plan --json has an entry per volume and policy and per managed snapshot; --now replays", async () => {
+  const { e, a } = setup();
+  await e.run([
+    "subscribe",
+    "daily",
+    "--volume-id",
+    a.id,
+    "--start-time",
+    "00:00",
+    "--retention",
+    "1",
+  ]);
+  await e.run(["create-snapshots"]);
+  let r = await e.run(["plan", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  let plan = JSON.parse(r.stdout);
+  assert.deepEqual(plan.create.map((x: { action: string }) => x.action), ["skip"]);
+  assert.equal(plan.create[0].window_start, "2026-03-10T00:00:00Z");
+  assert.equal(plan.create[0].window_end, "2026-03-11T00:00:00Z");
+  assert.equal(plan.expire.length, 1);
+  assert.equal(plan.expire[0].action, "keep");
+  assert.equal(plan.expire[0].expires_at, "2026-03-11T12:00:00Z");
+  r = await e.run(["plan", "--json", "--now", "2026-03-12T01:00:00Z"]);
+  plan = JSON.parse(r.stdout);
+  assert.equal(plan.now, "2026-03-12T01:00:00Z");
+  assert.deepEqual(plan.create.map((x: { action: string }) => x.action), ["create"]);
+  // Expired, but the min-keep guard keeps the newest available one until a newer one exists.
+  assert.equal(plan.expire[0].action, "keep");
+  assert.match(plan.expire[0].reason, /min-keep/);
+  r = await e.run(["plan", "--now", "tomorrow"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Cannot use --now "tomorrow"/);
+});
+
+Deno.test("plan --days forecasts snapshots and gigabytes against the quotas", async () => {
+  const { e, project, a, b } = setup();
+  e.emulator.setQuota(project, { snapshots: 5, gigabytes: 100 });
+  await e.run([
+    "subscribe",
+    "daily",
+    "--volume-id",
+    a.id,
+    "--volume-id",
+    b.id,
+    "--start-time",
+    "00:00",
+    "--retention",
+    "7",
+  ]);
+  const r = await e.run(["plan", "--days", "30", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const fc = JSON.parse(r.stdout).forecast;
+  assert.ok(fc.totalSnapshots >= 14, String(fc.totalSnapshots));
+  assert.equal(
+    fc.totalGigabytes,
+    fc.volumes.reduce((s: number, v: { gigabytes: number }) => s + v.gigabytes, 0),
+  );
+  assert.ok(
+    fc.warnings.some((w: string) => /Snapshot quota too small/.test(w)),
+    fc.warnings.join(),
+  );
+  assert.ok(
+    fc.warnings.some((w: string) => /Gigabytes quota too small/.test(w)),
+    fc.warnings.join(),
+  );
+  const bad = await e.run(["plan", "--days", "0"]);
+  assert.equal(bad.code, 2);
+});
+
+Deno.test("volumes tagged by the Go tool (legacy monthly key) plan the day the Go CLI asked for", async () => {
+  const { e, b } = setup();
+  e.emulator.state.volumes.get(b.id)!.metadata = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-monthly-enabled": "true",
+    "x-snapsentry-monthly-retention-days": "30",
+    "x-snapsentry-monthly-retention-type": "count",
+    "x-snapsentry-monthly-timezone": "Europe/Paris",
+    "x-snapsentry-monthly-start-time": "14:00",
+    "x-snapsentry-monthly-day-of-month": "15",
+  };
+  const r = await e.run(["plan", "--json"]);
+  const entry = JSON.parse(r.stdout).create[0];
+  assert.equal(entry.window_start, "2026-02-15T13:00:00Z");
+  assert.equal(entry.window_end, "2026-03-15T13:00:00Z");
+});

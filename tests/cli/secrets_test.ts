@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { emulatedCli } from "../helpers/cli.ts";
+
+Deno.test("no password, application credential secret or token reaches logs, stderr or --json at debug level", async () => {
+  const e = emulatedCli();
+  const { volumes } = e.emulator.seedSample(e.emulator.seed.demoProjectId, {});
+  const tokens: string[] = [];
+  const fetchSpy: typeof fetch = async (input, init) => {
+    const res = await e.emulator.fetch(input, init);
+    const t = res.headers.get("x-subject-token");
+    if (t) tokens.push(t);
+    return res;
+  };
+  const outputs: string[] = [];
+  for (const cloud of ["emulator", "emulator-appcred", "emulator-admin"]) {
+    for (
+      const argv of [
+        ["doctor", "--json"],
+        ["subscribe", "daily", "--volume-id", volumes[0]!.id, "--start-time", "01:00", "--json"],
+        ["create-snapshots", "--json"],
+        ["expire-snapshots", "--json"],
+        ["status", "--json"],
+      ]
+    ) {
+      const r = await e.run(["--cloud", cloud, "--log-level", "debug", ...argv], {
+        fetch: fetchSpy,
+        env: {
+          OS_CLIENT_CONFIG_FILE: "/virtual/clouds.yaml",
+          SNAPSENTRY_WEBHOOK_PASSWORD: "webhook-pass-123",
+        },
+      });
+      assert.ok(r.code === 0 || r.code === 1, `${cloud} ${argv[0]} exit ${r.code}: ${r.stderr}`);
+      outputs.push(r.stdout, r.stderr, JSON.stringify(r.logs));
+    }
+  }
+  const all = outputs.join("\n");
+  assert.ok(all.includes("http_request"), "debug logs were written");
+  const secrets = [
+    e.emulator.seed.demoPassword,
+    e.emulator.seed.adminPassword,
+    e.emulator.seed.appCredSecret,
+    "webhook-pass-123",
+    ...tokens,
+  ];
+  assert.ok(tokens.length >= 3, "tokens were issued");
+  for (const s of secrets) {
+    assert.ok(s.length >= 8, "secret long enough to search for");
+    assert.ok(!all.includes(s), `a secret leaked: ${s.slice(0, 3)}…`);
+  }
+});
