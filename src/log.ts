@@ -127,7 +127,11 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     reset: true,
     sinks: { main: sink },
     loggers: [
-      { category: ["snapsentry"], lowestLevel: TO_LOGTAPE[options.level ?? "info"], sinks: ["main"] },
+      {
+        category: ["snapsentry"],
+        lowestLevel: TO_LOGTAPE[options.level ?? "info"],
+        sinks: ["main"],
+      },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
     ],
   });
