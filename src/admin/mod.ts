@@ -1,8 +1,11 @@
 /**
- * Administrator tasks that are not the Kubernetes orchestrator: today the Glance metadata
- * definitions. Talks to OpenStack only through the narrow interfaces it defines
- * ({@link GlanceMetadefsApi}); never imports `cli`.
+ * Administrator tasks over an admin cloud: the Glance metadata definitions, the Glance request
+ * function over the admin session, the orchestrator's Keystone side ({@link createAdminIdentity},
+ * which implements `OrchestratorIdentity` of `src/k8s`) and the demo's orchestrator pass. It may
+ * import the OpenStack client, `src/k8s` and the shared modules; it never imports `cli`.
  *
  * @module
  */
 export * from "./metadefs.ts";
+export * from "./glance.ts";
+export * from "./identity.ts";

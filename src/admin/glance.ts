@@ -1,0 +1,123 @@
+/**
+ * The authenticated Glance `request` function {@link createGlanceMetadefsApi} needs, over the admin
+ * cloud's session: the image endpoint comes from the token's own catalog (interface and region of
+ * the admin profile), the token from `session.token()`, and a 401 re-authenticates once.
+ *
+ * Raw `fetch` rather than the Cinder transport, because Glance answers errors as plain text and
+ * the metadefs layer reads that text for its messages.
+ */
+import type { Clock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
+import { TransportError } from "../errors.ts";
+import {
+  type Cloud,
+  createTlsHttpClient,
+  DEFAULT_TIMEOUT_MS,
+  type EndpointInfo,
+  type FetchLike,
+  selectEndpoint,
+} from "../openstack/mod.ts";
+import type { GlanceRequest } from "./metadefs.ts";
+
+/** A Glance request function plus the endpoint it resolved; `close()` releases the TLS client. */
+export interface GlanceConnection {
+  request: GlanceRequest;
+  /** The image endpoint chosen from the catalog (resolved on first use). */
+  endpoint(): Promise<EndpointInfo>;
+  close(): void;
+}
+
+export interface GlanceConnectionOptions {
+  fetch?: FetchLike;
+  clock?: Clock;
+  timeoutMs?: number;
+}
+
+/** The Glance root: catalogs list it unversioned, but a `/v2` suffix is tolerated. */
+function glanceRoot(url: string): string {
+  return url.replace(/\/+$/, "").replace(/\/v2(\.\d+)?$/, "");
+}
+
+/** Builds the Glance request function for an opened (admin) cloud. */
+export function glanceConnection(
+  cloud: Cloud,
+  options: GlanceConnectionOptions = {},
+): GlanceConnection {
+  const doFetch: FetchLike = options.fetch ?? fetch;
+  const clock = options.clock ?? systemClock;
+  const timeoutMs = options.timeoutMs ?? cloud.config.apiTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let httpClient: Deno.HttpClient | undefined;
+  let clientMade = false;
+  let endpointPromise: Promise<EndpointInfo> | undefined;
+
+  const endpoint = (): Promise<EndpointInfo> => {
+    endpointPromise ??= (async () => {
+      const info = await cloud.session.tokenInfo();
+      return selectEndpoint(info.catalog, {
+        serviceType: "image",
+        aliases: ["image"],
+        interface: cloud.config.interface,
+        ...(cloud.config.regionName ? { region: cloud.config.regionName } : {}),
+      });
+    })();
+    endpointPromise.catch(() => {
+      endpointPromise = undefined;
+    });
+    return endpointPromise;
+  };
+
+  const send = async (method: string, url: string, token: string, body?: unknown) => {
+    if (!clientMade) {
+      httpClient = createTlsHttpClient(cloud.config.tls);
+      clientMade = true;
+    }
+    const headers = new Headers({
+      "X-Auth-Token": token,
+      "X-OpenStack-Request-ID": cloud.requestId,
+      Accept: "application/json",
+    });
+    const init: RequestInit & { client?: Deno.HttpClient } = { method, headers };
+    if (body !== undefined) {
+      headers.set("Content-Type", "application/json");
+      init.body = JSON.stringify(body);
+    }
+    if (httpClient) init.client = httpClient;
+    const controller = new AbortController();
+    const stop = new AbortController();
+    init.signal = controller.signal;
+    clock.sleep(timeoutMs, stop.signal).then(() => controller.abort(), () => {});
+    try {
+      const response = await doFetch(url, init);
+      // Read the body before the timer stops, so a stalled body also times out.
+      const text = await response.text();
+      return new Response(text, { status: response.status, headers: response.headers });
+    } catch (error) {
+      throw new TransportError(
+        controller.signal.aborted
+          ? `Cannot ${method} ${url}: no answer within ${timeoutMs / 1000} s`
+          : `Cannot ${method} ${url}: ${(error as Error)?.message ?? String(error)}`,
+        { method, url, timedOut: controller.signal.aborted },
+        { cause: error },
+      );
+    } finally {
+      stop.abort();
+    }
+  };
+
+  const request: GlanceRequest = async (method, path, body) => {
+    const ep = await endpoint();
+    const url = `${glanceRoot(ep.url)}${path}`;
+    const token = await cloud.session.token();
+    const first = await send(method, url, token, body);
+    if (first.status !== 401) return first;
+    // The token was revoked or expired early: authenticate again, once.
+    cloud.session.invalidate();
+    return await send(method, url, await cloud.session.token(), body);
+  };
+
+  return {
+    request,
+    endpoint,
+    close: () => httpClient?.close(),
+  };
+}

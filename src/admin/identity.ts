@@ -1,0 +1,269 @@
+/**
+ * The orchestrator's Keystone side over the admin cloud: tagged projects, and one least-privilege
+ * application credential per project.
+ *
+ * An application credential can only be created by its owner with a token scoped to its project
+ * (Keystone policy `identity:create_application_credential` is `user_id:%(user_id)s`), so each
+ * project gets a service user `snapsentry-<project id>` in the project's own domain. Project ids
+ * are unique across domains, so two same-named projects never share a user (the Go tool named
+ * users after the project name and matched them across all domains: reference §9). The user holds
+ * only `--controller-role` (default `member`) on its project; the credential it issues carries that
+ * role, the block-storage access rules and `unrestricted: false`.
+ */
+import type { Clock } from "../clock.ts";
+import { AuthError, OpenStackHttpError, SnapsentryError } from "../errors.ts";
+import type { AccessRule, OrchestratorIdentity } from "../k8s/orchestrator.ts";
+import type { ProjectCredential, ProjectRef } from "../k8s/desired.ts";
+import type { Logger } from "../log.ts";
+import { nullLogger } from "../log.ts";
+import {
+  type Cloud,
+  type CloudConfig,
+  defineCloudConfig,
+  type FetchLike,
+  openCloud,
+  type User,
+} from "../openstack/mod.ts";
+import { registerSecret } from "../redact.ts";
+
+/** Keystone revokes tokens issued in the same second as a password change (real-openstack.md §d.9). */
+export const PASSWORD_CHANGE_SETTLE_MS = 1100;
+
+/** Name of a project's service user. */
+export function serviceUserName(projectId: string): string {
+  return `snapsentry-${projectId}`;
+}
+
+const USER_DESCRIPTION =
+  "snapsentry orchestrator service user: owns this project's snapsentry application credential. " +
+  "Deleting it revokes the credential; changing its password does not.";
+
+/** 32 random bytes, base64url: well above any Keystone password policy's minimum. */
+export function randomPassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  const password = btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  registerSecret(password);
+  return password;
+}
+
+export interface AdminIdentityOptions {
+  /** The opened admin cloud (`--cloud`). */
+  cloud: Cloud;
+  clock: Clock;
+  logger?: Logger;
+  /** The fetch the admin cloud uses; the per-user sessions go through it too. */
+  fetch?: FetchLike;
+  /** Password source (tests). */
+  password?: () => string;
+  /** Opens a cloud as a service user; default `openCloud` with the same fetch, clock and TLS. */
+  openUserCloud?: (config: CloudConfig) => Promise<Cloud>;
+}
+
+/** An {@link OrchestratorIdentity} with the lookups it caches exposed for tests. */
+export interface AdminIdentity extends OrchestratorIdentity {
+  /** The service user of a project, or undefined when there is none. */
+  findServiceUser(project: ProjectRef): Promise<User | undefined>;
+}
+
+/** {@link OrchestratorIdentity} over the admin cloud's Keystone. */
+export function createAdminIdentity(options: AdminIdentityOptions): AdminIdentity {
+  const { cloud, clock } = options;
+  const admin = cloud.identity;
+  const logger = (options.logger ?? nullLogger).with({ component: "orchestrator_identity" });
+  const newPassword = options.password ?? randomPassword;
+  const openUserCloud = options.openUserCloud ??
+    ((config: CloudConfig) =>
+      openCloud({
+        config,
+        clock,
+        logger: options.logger ?? nullLogger,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }));
+  const roleIds = new Map<string, string>();
+
+  const findServiceUser = async (project: ProjectRef): Promise<User | undefined> => {
+    const users = await admin.findUsers(serviceUserName(project.id), project.domainId);
+    return users[0];
+  };
+
+  const resolveRole = async (role: string): Promise<string> => {
+    const cached = roleIds.get(role);
+    if (cached) return cached;
+    const found = (await admin.listRoles(role)).filter((r) => r.name === role && !r.domainId);
+    if (found.length === 0) {
+      throw new SnapsentryError(
+        `Cannot find role "${role}" from --controller-role in Keystone of cloud "${cloud.config.name}": no global role of that name exists`,
+        {
+          code: "role_not_found",
+          hint: 'create it (openstack role create) or pass an existing one, e.g. "member"',
+        },
+      );
+    }
+    roleIds.set(role, found[0]!.id);
+    return found[0]!.id;
+  };
+
+  const projectDomain = async (project: ProjectRef): Promise<string> => {
+    if (project.domainId) return project.domainId;
+    const p = await admin.getProject(project.id);
+    return p.domainId ?? "default";
+  };
+
+  const userCloudConfig = (project: ProjectRef, userId: string, password: string) =>
+    defineCloudConfig({
+      name: serviceUserName(project.id),
+      source: `service user of project ${project.id}`,
+      auth: {
+        type: "password",
+        authUrl: cloud.config.auth.authUrl,
+        userId,
+        password,
+        projectId: project.id,
+      },
+      interface: cloud.config.interface,
+      tls: cloud.config.tls,
+      ...(cloud.config.regionName ? { regionName: cloud.config.regionName } : {}),
+      ...(cloud.config.apiTimeoutMs ? { apiTimeoutMs: cloud.config.apiTimeoutMs } : {}),
+    });
+
+  return {
+    findServiceUser,
+
+    async listTaggedProjects(tag) {
+      const projects = await admin.listProjects({ tags: [tag] });
+      return projects.map((p) => {
+        const ref: ProjectRef = { id: p.id, name: p.name };
+        if (p.domainId) ref.domainId = p.domainId;
+        return ref;
+      });
+    },
+
+    async ensureProjectCredential(project, request) {
+      const log = logger.with({ project_id: project.id, project_name: project.name });
+      // The role first: a missing role must not leave a user behind.
+      const roleId = await resolveRole(request.role);
+      const domainId = await projectDomain(project);
+      const password = newPassword();
+      registerSecret(password);
+      let user = (await admin.findUsers(serviceUserName(project.id), domainId))[0];
+      let passwordChanged = false;
+      if (user) {
+        await admin.setUserPassword(user.id, password);
+        passwordChanged = true;
+        log.info("orchestrator_service_user_password_reset", { user_id: user.id });
+      } else {
+        user = await admin.createUser({
+          name: serviceUserName(project.id),
+          password,
+          domainId,
+          defaultProjectId: project.id,
+          description: USER_DESCRIPTION,
+        });
+        log.info("orchestrator_service_user_created", { user_id: user.id, domain_id: domainId });
+      }
+      // PUT is idempotent: assigning a role the user already holds answers 204 again.
+      await admin.assignProjectRole(project.id, user.id, roleId);
+      // Keystone revokes every token issued in the second of a password change, including one we
+      // would get right now: wait past that second (real-openstack.md pitfall 9).
+      if (passwordChanged) await clock.sleep(PASSWORD_CHANGE_SETTLE_MS);
+
+      const userCloud = await openUserCloud(userCloudConfig(project, user.id, password));
+      try {
+        const mine = userCloud.identity;
+        // The secret of an existing credential cannot be read back: replace it.
+        for (const old of await mine.listApplicationCredentials(user.id, request.name)) {
+          await mine.deleteApplicationCredential(user.id, old.id);
+          log.info("orchestrator_credential_replaced", { application_credential_id: old.id });
+        }
+        let created;
+        try {
+          created = await mine.createApplicationCredential(user.id, {
+            name: request.name,
+            description:
+              `snapsentry daemon of project ${project.id}, managed by snapsentry admin orchestrator`,
+            roles: [{ name: request.role }],
+            unrestricted: false,
+            accessRules: request.accessRules.map((r: AccessRule) => ({
+              service: r.service,
+              method: r.method,
+              path: r.path,
+            })),
+          });
+        } catch (error) {
+          throw new SnapsentryError(
+            `Cannot create application credential "${request.name}" for project "${project.id}": ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+            {
+              code: "credential_create_failed",
+              cause: error,
+              hint:
+                "Keystone needs [keystone_authtoken] service_type on Cinder for access rules, and the role must be assignable",
+            },
+          );
+        }
+        if (!created.secret) {
+          throw new SnapsentryError(
+            `Cannot use application credential "${created.id}" of project "${project.id}": Keystone returned no secret`,
+            { code: "credential_create_failed" },
+          );
+        }
+        registerSecret(created.secret);
+        const credential: ProjectCredential = {
+          application_credential_id: created.id,
+          application_credential_secret: created.secret,
+        };
+        return credential;
+      } finally {
+        userCloud.close();
+      }
+    },
+
+    async credentialExists(project, applicationCredentialId) {
+      const user = await findServiceUser(project);
+      if (!user) return false;
+      try {
+        const list = await admin.listApplicationCredentials(user.id);
+        return list.some((a) => a.id === applicationCredentialId);
+      } catch (error) {
+        // Older Keystone policies let only the owner list its credentials: keep what the
+        // Secret holds rather than rotating it on every pass.
+        if (error instanceof OpenStackHttpError && error.status === 403) {
+          logger.warn("orchestrator_credential_check_forbidden", {
+            project_id: project.id,
+            hint: "the admin credential may not list other users' application credentials",
+          });
+          return true;
+        }
+        throw error;
+      }
+    },
+
+    async deleteProjectCredential(project, request) {
+      const user = await findServiceUser(project);
+      if (!user) return;
+      let list;
+      try {
+        list = await admin.listApplicationCredentials(user.id, request.name);
+      } catch (error) {
+        if (error instanceof OpenStackHttpError && error.status === 403) {
+          throw new AuthError(
+            `Cannot delete application credential "${request.name}" of user "${user.name}": the admin credential may not manage other users' application credentials (403)`,
+            { cause: error, status: 403, code: "forbidden" },
+          );
+        }
+        throw error;
+      }
+      for (const a of list) await admin.deleteApplicationCredential(user.id, a.id);
+      // The user is kept: it owns nothing else, and deleting users is an operator decision.
+      logger.info("orchestrator_credential_deleted", {
+        project_id: project.id,
+        user_id: user.id,
+        deleted: list.length,
+        note: `service user ${user.name} kept; delete it by hand if the project is gone for good`,
+      });
+    },
+  };
+}
