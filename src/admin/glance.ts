@@ -90,7 +90,12 @@ export function glanceConnection(
       const response = await doFetch(url, init);
       // Read the body before the timer stops, so a stalled body also times out.
       const text = await response.text();
-      return new Response(text, { status: response.status, headers: response.headers });
+      // A 204 (DELETE) must be rebuilt without a body: Response refuses one for null-body statuses.
+      const nullBody = [101, 204, 205, 304].includes(response.status) || text === "";
+      return new Response(nullBody ? null : text, {
+        status: response.status,
+        headers: response.headers,
+      });
     } catch (error) {
       throw new TransportError(
         controller.signal.aborted
