@@ -154,3 +154,23 @@ Deno.test("createAdminIdentity: a missing role fails before any user is made", a
   assert.equal(await s.identity.findServiceUser({ id: p.id, name: p.name }), undefined);
   s.cloud.close();
 });
+
+Deno.test("cloudSettingsOf copies Keystone URL, region, interface and the CA PEM, never verify: false", () => {
+  const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+  const config = defineCloudConfig({
+    name: "admin",
+    auth: { type: "password", authUrl: "https://keystone.example:5000/v3", password: "pw-1" },
+    regionName: "RegionTwo",
+    interface: "internal",
+    tls: { caCertFile: "/etc/ssl/private-ca.pem", caCerts: [pem] },
+  });
+  // deno-lint-ignore no-explicit-any
+  const settings = cloudSettingsOf({ config } as any);
+  assert.ok(!("verify" in settings));
+  assert.deepEqual(settings, {
+    authUrl: "https://keystone.example:5000/v3",
+    interface: "internal",
+    regionName: "RegionTwo",
+    cacert: { pem: `${pem}\n`, sourcePath: "/etc/ssl/private-ca.pem" },
+  });
+});

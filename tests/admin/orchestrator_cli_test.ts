@@ -107,7 +107,13 @@ Deno.test("admin orchestrator (CLI, emulated Keystone and Kubernetes)", async (t
     const volumes = await cinder.listVolumes();
     assert.deepEqual(volumes.map((v) => v.name), ["alpha-data"]);
     // Least privilege: the access rules allow no volume metadata writes.
-    await assert.rejects(() => cinder.mergeVolumeMetadata(volumes[0]!.id, { x: "y" }));
+    await assert.rejects(
+      () => cinder.mergeVolumeMetadata(volumes[0]!.id, { x: "y" }),
+      (e: Error & { status?: number }) => {
+        assert.match(e.message, /401|restricted access rules/i);
+        return true;
+      },
+    );
 
     // Deployment shape.
     const dep = deployment(w, alpha.id);
