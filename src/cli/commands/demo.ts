@@ -13,6 +13,7 @@ import type { TimelineEvent } from "../../exec/types.ts";
 import { nullLogger } from "../../log.ts";
 import { openCloud } from "../../openstack/mod.ts";
 import { resolveDaemonOptions, startDaemon } from "../../daemon/mod.ts";
+import { demoOrchestratorPass } from "../../admin/demo.ts";
 import type { CliDeps } from "../context.ts";
 import { type CommandContext, runCli, withExamples } from "../program.ts";
 
@@ -318,6 +319,9 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
       ctx.out(`$ curl ${daemon.url}/readyz   -> ${ready.status} ${await ready.text()}`);
       await daemon.stop();
       await daemon.done;
+
+      heading("Admin: one orchestrator pass for the demo project (emulated Kubernetes)");
+      await demoOrchestratorPass((t) => ctx.out(t), emulator, clock);
       cloud.close();
     });
   withExamples(cmd, "snapsentry demo", "snapsentry demo --days 45 --quiet");
