@@ -17,9 +17,10 @@ import { nullLogger } from "../src/log.ts";
 import { openCloud } from "../src/openstack/mod.ts";
 
 const LATENCY_MS = 20;
-const SERVERS = 3000;
-const SHARED = 500;
-const UNATTACHED = 3500;
+const SCALE = Number(Deno.args[Deno.args.indexOf("--scale") + 1] ?? 1) || 1;
+const SERVERS = Math.round(3000 * SCALE);
+const SHARED = Math.round(500 * SCALE);
+const UNATTACHED = Math.round(3500 * SCALE);
 const DAY_MS = 86_400_000;
 
 const args = Deno.args;
