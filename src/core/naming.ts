@@ -105,6 +105,12 @@ export const SNAPSHOT_KEYS = {
    * `groupServer` and `groupWindow` were requested together. Absent with `groupServer`.
    */
   groupWindow: "x-snapsentry-snapshot-group-window",
+  /**
+   * Id of the run that requested the snapshot (`req-<uuid>`, also sent as the global request id),
+   * so a run polls its own snapshots with one filtered listing and operators can trace a snapshot
+   * back to a run's logs. Informational for planning.
+   */
+  runId: "x-snapsentry-snapshot-run-id",
 } as const;
 
 /** Description given to every snapshot, as the Go tool did. */

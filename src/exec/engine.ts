@@ -36,6 +36,7 @@ import type {
   Snapshot,
   Volume,
 } from "../openstack/types.ts";
+import { hasStatus } from "../openstack/mod.ts";
 import { settlePool } from "./pool.ts";
 import type {
   ActionOutcome,
@@ -278,6 +279,7 @@ export class SnapshotEngine implements Engine {
       : undefined;
     const ctx: RunContext = {
       job,
+      runId,
       now: options.now ?? startedAt,
       dryRun: options.dryRun ?? false,
       logger,
@@ -424,7 +426,7 @@ export class SnapshotEngine implements Engine {
     ]);
 
     const dedupeDeletes = await this.#deleteDuplicates(cinder, ctx, plan);
-    await this.#waitForPending(cinder, ctx, pending);
+    await this.#waitForPending(cinder, ctx, pending, ctx.runId);
     // Zombie sweep with the observation made at the start (new snapshots are not zombies); its
     // confirming listing also confirms the duplicate deletes.
     await this.#sweepZombies(cinder, ctx, planExpire(input).entries, dedupeDeletes);
@@ -448,7 +450,7 @@ export class SnapshotEngine implements Engine {
         volumeId: req.volumeId,
         name: req.name,
         description: req.description,
-        metadata: req.metadata,
+        metadata: { ...req.metadata, [SNAPSHOT_KEYS.runId]: ctx.runId },
         force: true,
       });
       const o = { ...outcome(e, "create", "pending", e.reason), snapshotId: snap.id };
@@ -534,67 +536,73 @@ export class SnapshotEngine implements Engine {
   }
 
   /**
-   * Waits until every pending snapshot leaves `creating`: each poll is one listing of managed
-   * snapshots still `creating` and one of those in `error`; when nothing is creating any more, one
-   * listing confirms the final states. A snapshot still creating at the timeout is left alone and
-   * reported: the next run adopts it.
+   * Waits until every pending snapshot leaves `creating`. Each poll is ONE listing: the snapshots
+   * stamped with this run's id (`x-snapsentry-snapshot-run-id`, a server-side metadata filter), so
+   * `error` is seen at the first poll and the listing stays as small as the run. A snapshot adopted
+   * from another run does not carry our id; it is read with one GET when it is not in the listing.
+   * A snapshot still `creating` at the timeout is left alone and reported: the next run adopts it.
    */
   async #waitForPending(
     cinder: BlockStorageApi,
     ctx: RunContext,
     pending: Map<string, ActionOutcome>,
+    runId: string,
   ): Promise<void> {
     if (pending.size === 0) return;
     const { clock } = this.#deps;
     const deadline = clock.now().add({ milliseconds: this.config.waitTimeoutMs });
-    const settled = new Set<string>();
-    while (pending.size > settled.size) {
-      if (Temporal.Instant.compare(clock.now(), deadline) >= 0) break;
+    const open = new Map(pending);
+    while (open.size > 0 && Temporal.Instant.compare(clock.now(), deadline) < 0) {
       await clock.sleep(this.config.pollIntervalMs);
-      const [creating, errored] = await Promise.all([
-        cinder.listSnapshots({ metadata: { ...MANAGED_FILTER }, status: "creating" }),
-        cinder.listSnapshots({ metadata: { ...MANAGED_FILTER }, status: "error" }),
-      ]);
-      const stillCreating = new Set(creating.map((s) => s.id));
-      for (const s of errored) {
-        const o = pending.get(s.id);
-        if (!o || settled.has(s.id)) continue;
-        settled.add(s.id);
-        this.#failPending(ctx, o, "Snapshot went to error");
-        await this.#deleteOwn(cinder, ctx, o, "Snapshot of this run went to error; deleting it");
+      const seen = new Map(
+        (await cinder.listSnapshots({
+          metadata: { ...MANAGED_FILTER, [SNAPSHOT_KEYS.runId]: runId },
+        })).map((s) => [s.id, s]),
+      );
+      for (const [id, o] of [...open]) {
+        let s: Snapshot | undefined = seen.get(id);
+        if (!s) {
+          try {
+            s = await cinder.getSnapshot(id);
+          } catch (e) {
+            if (!hasStatus(e, 404)) throw e;
+          }
+        }
+        if (s?.status === "creating") continue;
+        open.delete(id);
+        await this.#settle(cinder, ctx, id, o, s);
       }
-      for (const id of pending.keys()) if (!stillCreating.has(id)) settled.add(id);
     }
-    // Confirm the final state of everything that left `creating` (one listing).
-    const final = new Map(
-      (await cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } })).map((s) => [s.id, s]),
-    );
-    for (const [id, o] of pending) {
-      if (o.status !== "pending") continue;
-      const s = final.get(id);
-      if (s?.status === "available") {
-        o.status = "done";
-        if (o.kind === "create") ctx.counts.created++;
-        ctx.logger.info(
-          o.kind === "adopt" ? "snapshot_adopted_available" : "snapshot_created",
-          outcomeFields(o),
-        );
-        this.#recordCreated(
-          { volumeId: o.volumeId!, ...(o.policy ? { policy: o.policy } : {}) },
-          id,
-        );
-      } else if (s?.status === "creating") {
-        ctx.counts.failed++;
-        o.reason = `Still creating after ${Math.round(this.config.waitTimeoutMs / 1000)} s; ` +
-          "left alone, the next run adopts it";
-        o.error = "wait timeout";
-        ctx.logger.warn("snapshot_still_creating", outcomeFields(o));
-      } else if (s?.status === "error") {
-        this.#failPending(ctx, o, "Snapshot went to error");
-        await this.#deleteOwn(cinder, ctx, o, "Snapshot of this run went to error; deleting it");
-      } else {
-        this.#failPending(ctx, o, s ? `Snapshot is ${s.status}` : "Snapshot disappeared");
-      }
+    for (const o of open.values()) {
+      ctx.counts.failed++;
+      o.reason = `Still creating after ${Math.round(this.config.waitTimeoutMs / 1000)} s; ` +
+        "left alone, the next run adopts it";
+      o.error = "wait timeout";
+      ctx.logger.warn("snapshot_still_creating", outcomeFields(o));
+    }
+  }
+
+  /** Records the final state of a snapshot this run was waiting for. */
+  async #settle(
+    cinder: BlockStorageApi,
+    ctx: RunContext,
+    id: string,
+    o: ActionOutcome,
+    s: Snapshot | undefined,
+  ): Promise<void> {
+    if (s?.status === "available") {
+      o.status = "done";
+      if (o.kind === "create") ctx.counts.created++;
+      ctx.logger.info(
+        o.kind === "adopt" ? "snapshot_adopted_available" : "snapshot_created",
+        outcomeFields(o),
+      );
+      this.#recordCreated({ volumeId: o.volumeId!, ...(o.policy ? { policy: o.policy } : {}) }, id);
+    } else if (s?.status === "error") {
+      this.#failPending(ctx, o, "Snapshot went to error");
+      await this.#deleteOwn(cinder, ctx, o, "Snapshot of this run went to error; deleting it");
+    } else {
+      this.#failPending(ctx, o, s ? `Snapshot is ${s.status}` : "Snapshot disappeared");
     }
   }
 
@@ -825,6 +833,7 @@ export class SnapshotEngine implements Engine {
 
 interface RunContext {
   job: JobName;
+  runId: string;
   now: Temporal.Instant;
   dryRun: boolean;
   logger: Logger;
