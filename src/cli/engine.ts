@@ -109,5 +109,8 @@ export async function engineFromContext(
     clock: ctx.deps.clock,
     logger: ctx.logger(),
     fetch: ctx.deps.fetch,
+    useRequestId: (id) => {
+      cloud.transport.requestId = id;
+    },
   }, config);
 }

@@ -32,6 +32,7 @@ import {
 import type { Logger } from "../log.ts";
 import type {
   BlockStorageApi,
+  MutationResult,
   RequestStatsSnapshot,
   Snapshot,
   Volume,
@@ -93,6 +94,11 @@ export interface EngineDeps {
   fetch?: typeof fetch;
   /** Run id generator (default `req-<uuid>`). */
   runId?: () => string;
+  /**
+   * Called with each run's id at its start, so the transport sends it as the global
+   * `X-OpenStack-Request-ID` and Cinder's logs of the whole run share it.
+   */
+  useRequestId?: (runId: string) => void;
 }
 
 export interface Observation {
@@ -272,6 +278,7 @@ export class SnapshotEngine implements Engine {
     const { clock } = this.#deps;
     const startedAt = clock.now();
     const runId = this.#deps.runId?.() ?? `req-${crypto.randomUUID()}`;
+    this.#deps.useRequestId?.(runId);
     const logger = this.#deps.logger.with({ run_id: runId, job });
     const statsBefore = this.#deps.stats();
     const deadline = this.config.timeoutMs > 0
@@ -453,10 +460,17 @@ export class SnapshotEngine implements Engine {
         metadata: { ...req.metadata, [SNAPSHOT_KEYS.runId]: ctx.runId },
         force: true,
       });
-      const o = { ...outcome(e, "create", "pending", e.reason), snapshotId: snap.id };
+      const o: ActionOutcome = {
+        ...outcome(e, "create", "pending", e.reason),
+        snapshotId: snap.id,
+        ...(snap.requestId ? { requestId: snap.requestId } : {}),
+      };
       ctx.actions.push(o);
       pending.set(snap.id, o);
-      ctx.logger.info("snapshot_requested", entryFields(e, { snapshot_id: snap.id }));
+      ctx.logger.info(
+        "snapshot_requested",
+        entryFields(e, { snapshot_id: snap.id, request_id: snap.requestId }),
+      );
     } catch (error) {
       if (isAmbiguous(error)) {
         // The POST may have reached Cinder: look for what it made before calling this a failure.
@@ -640,7 +654,7 @@ export class SnapshotEngine implements Engine {
         reason: d.reason,
       };
       try {
-        await cinder.deleteSnapshot(d.snapshotId);
+        withRequestId(o, await cinder.deleteSnapshot(d.snapshotId));
         accepted.push(o);
       } catch (e) {
         o.status = "failed";
@@ -693,7 +707,7 @@ export class SnapshotEngine implements Engine {
     const { notStarted } = await settlePool(expiring, this.config.deleteConcurrency, async (e) => {
       const o = expireOutcome(e, "expire", "done", e.reason);
       try {
-        await cinder.deleteSnapshot(e.snapshotId);
+        withRequestId(o, await cinder.deleteSnapshot(e.snapshotId));
         deleted.push(o);
       } catch (error) {
         o.status = "failed";
@@ -737,7 +751,7 @@ export class SnapshotEngine implements Engine {
       }
       const o = expireOutcome(z, "zombie", "done", z.reason);
       try {
-        await this.#removeZombie(cinder, z);
+        withRequestId(o, await this.#removeZombie(cinder, z));
         toConfirm.push(o);
       } catch (error) {
         o.status = "failed";
@@ -782,19 +796,15 @@ export class SnapshotEngine implements Engine {
     }
   }
 
-  async #removeZombie(cinder: BlockStorageApi, z: ExpireEntry): Promise<void> {
-    if (!z.force) {
-      await cinder.deleteSnapshot(z.snapshotId);
-      return;
-    }
+  async #removeZombie(cinder: BlockStorageApi, z: ExpireEntry): Promise<MutationResult> {
+    if (!z.force) return await cinder.deleteSnapshot(z.snapshotId);
     try {
-      await cinder.forceDeleteSnapshot(z.snapshotId);
+      return await cinder.forceDeleteSnapshot(z.snapshotId);
     } catch (error) {
       // Some clouds refuse force-delete from a given status; reset to error, then delete.
       if (error instanceof OpenStackHttpError && (error.status === 400 || error.status === 409)) {
         await cinder.resetSnapshotStatus(z.snapshotId, "error");
-        await cinder.deleteSnapshot(z.snapshotId);
-        return;
+        return await cinder.deleteSnapshot(z.snapshotId);
       }
       throw error;
     }
@@ -820,7 +830,7 @@ export class SnapshotEngine implements Engine {
       reason: why,
     };
     try {
-      await cinder.deleteSnapshot(o.snapshotId!);
+      withRequestId(o, await cinder.deleteSnapshot(o.snapshotId!));
       ctx.toConfirm.push(o);
     } catch (e) {
       o.status = "failed";
@@ -878,6 +888,11 @@ function expireOutcome(
     snapshotId: e.snapshotId,
     reason,
   };
+}
+
+/** Copies a mutating call's request id onto its outcome. */
+function withRequestId(o: ActionOutcome, r: MutationResult | void): void {
+  if (r && r.requestId) o.requestId = r.requestId;
 }
 
 function entryFields(e: CreateEntry, extra: Record<string, unknown> = {}): Record<string, unknown> {

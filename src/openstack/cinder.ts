@@ -13,6 +13,7 @@ import type {
   CreateSnapshotOptions,
   ListSnapshotsOptions,
   ListVolumesOptions,
+  MutationResult,
   QuotaSet,
   Snapshot,
   Volume,
@@ -173,7 +174,8 @@ export class CinderClient implements BlockStorageApi {
       idempotent: false,
       kind: "POST snapshots",
     });
-    const created = toSnapshot((r.body as { snapshot: WireSnapshot }).snapshot);
+    const created: Snapshot = toSnapshot((r.body as { snapshot: WireSnapshot }).snapshot);
+    if (r.requestId) created.requestId = r.requestId;
     this.#logger.debug("snapshot_create_accepted", {
       snapshot_id: created.id,
       volume_id: created.volumeId,
@@ -190,17 +192,22 @@ export class CinderClient implements BlockStorageApi {
     return toSnapshot((body as { snapshot: WireSnapshot }).snapshot);
   }
 
-  async deleteSnapshot(id: string): Promise<void> {
-    await this.#send({
+  async deleteSnapshot(id: string): Promise<MutationResult> {
+    const r = await this.#send({
       method: "DELETE",
       url: this.#url(`/snapshots/${encodeURIComponent(id)}`),
       expected: [202, 204, 404],
       kind: "DELETE snapshots",
     });
+    return r.requestId ? { requestId: r.requestId } : {};
   }
 
-  async #action(id: string, action: Record<string, unknown>, expected: number[]): Promise<void> {
-    await this.#send({
+  async #action(
+    id: string,
+    action: Record<string, unknown>,
+    expected: number[],
+  ): Promise<MutationResult> {
+    const r = await this.#send({
       method: "POST",
       url: this.#url(`/snapshots/${encodeURIComponent(id)}/action`),
       json: action,
@@ -208,14 +215,15 @@ export class CinderClient implements BlockStorageApi {
       idempotent: true,
       kind: "POST snapshots/action",
     });
+    return r.requestId ? { requestId: r.requestId } : {};
   }
 
-  async forceDeleteSnapshot(id: string): Promise<void> {
-    await this.#action(id, { "os-force_delete": {} }, [202, 404]);
+  forceDeleteSnapshot(id: string): Promise<MutationResult> {
+    return this.#action(id, { "os-force_delete": {} }, [202, 404]);
   }
 
-  async resetSnapshotStatus(id: string, status: string): Promise<void> {
-    await this.#action(id, { "os-reset_status": { status } }, [202]);
+  resetSnapshotStatus(id: string, status: string): Promise<MutationResult> {
+    return this.#action(id, { "os-reset_status": { status } }, [202]);
   }
 
   async updateSnapshotMetadata(

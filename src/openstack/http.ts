@@ -252,7 +252,11 @@ class Timeout extends Error {}
 
 /** Sends requests; see the module comment. */
 export class HttpTransport {
-  readonly requestId: string;
+  /**
+   * The global request id sent as `X-OpenStack-Request-ID` with every request, so Cinder's logs
+   * link all calls of one run. The engine sets a new one at the start of each run.
+   */
+  requestId: string;
   readonly stats: RequestStats;
   readonly clock: Clock;
   readonly logger: Logger;

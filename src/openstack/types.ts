@@ -41,6 +41,13 @@ export interface Snapshot {
   updatedAt: Temporal.Instant | null;
   progress: string | null;
   projectId: string | null;
+  /** Set on a snapshot returned by create: the `x-openstack-request-id` of that request. */
+  requestId?: string;
+}
+
+/** What a mutating call returns: the request id Cinder gave it (for logs and reports). */
+export interface MutationResult {
+  requestId?: string;
 }
 
 export interface QuotaUsage {
@@ -104,11 +111,11 @@ export interface BlockStorageApi {
   createSnapshot(options: CreateSnapshotOptions): Promise<Snapshot>;
   getSnapshot(id: string): Promise<Snapshot>;
   /** DELETE; resolves when Cinder accepted it (202) or the snapshot is already gone (404). */
-  deleteSnapshot(id: string): Promise<void>;
+  deleteSnapshot(id: string): Promise<MutationResult>;
   /** os-force_delete (admin by default policy). */
-  forceDeleteSnapshot(id: string): Promise<void>;
+  forceDeleteSnapshot(id: string): Promise<MutationResult>;
   /** os-reset_status (admin by default policy). */
-  resetSnapshotStatus(id: string, status: string): Promise<void>;
+  resetSnapshotStatus(id: string, status: string): Promise<MutationResult>;
   updateSnapshotMetadata(
     id: string,
     metadata: Record<string, string>,

@@ -186,3 +186,31 @@ Deno.test("--timeout stops starting work and reports what was not done (exit 1)"
   assert.ok(s.counts.notDone > 0);
   assert.equal(s.counts.created + s.counts.notDone, 6);
 });
+
+Deno.test("a run sends its id as the global request id on every call, and reports Cinder's request ids", async () => {
+  const { emulatedCli } = await import("../helpers/cli.ts");
+  const e = emulatedCli();
+  const project = e.emulator.seed.demoProjectId;
+  const v = e.emulator.addVolume(project, {
+    name: "a",
+    metadata: { "x-snapsentry-managed": "true", "x-snapsentry-daily-enabled": "true" },
+  });
+  e.emulator.requestLog.length = 0;
+  const r = await e.run(["create-snapshots", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  const cinderCalls = e.emulator.requestLog.filter((x) => x.path.includes("/volume/"));
+  assert.ok(cinderCalls.length >= 3);
+  assert.deepEqual(new Set(cinderCalls.map((x) => x.globalRequestId)), new Set([summary.runId]));
+  const create = summary.actions.find((a: { kind: string }) => a.kind === "create");
+  assert.equal(create.volumeId, v.id);
+  const post = e.emulator.requestLog.find((x) =>
+    x.method === "POST" && x.kind === "POST snapshots"
+  );
+  assert.equal(create.requestId, post?.requestId);
+  assert.notEqual(create.requestId, summary.runId);
+  const snap = e.emulator.snapshots(project)[0]!;
+  assert.equal(snap.metadata["x-snapsentry-snapshot-run-id"], summary.runId);
+  const logged = r.logs.find((l) => l.event === "snapshot_requested");
+  assert.equal(logged?.request_id, post?.requestId);
+});

@@ -221,6 +221,9 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         stats: () => cloud.stats(),
         clock,
         logger: nullLogger,
+        useRequestId: (id) => {
+          cloud.transport.requestId = id;
+        },
       }, { pollIntervalMs: 15_000 });
       const events: TimelineEvent[] = [];
       const totals = { runs: 0, created: 0, deleted: 0, failed: 0, zombies: 0, calls: 0 };
