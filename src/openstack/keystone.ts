@@ -309,10 +309,45 @@ export class KeystoneSession {
       if (!(error instanceof OpenStackHttpError) || error.status !== 401) throw error;
       this.#logger.debug("token_refresh", { reason: "401", request_id: error.requestId });
       const fresh = await this.#reauth(token);
-      return await this.transport.request({
-        ...req,
-        headers: { ...req.headers, "X-Auth-Token": fresh },
-      });
+      try {
+        return await this.transport.request({
+          ...req,
+          headers: { ...req.headers, "X-Auth-Token": fresh },
+        });
+      } catch (again) {
+        throw this.#explainRefusal(again, req);
+      }
     }
+  }
+
+  /**
+   * A 401 with a fresh token is not an expired token. With an application credential it is, in
+   * practice, an access rule refusing the call (Keystone middleware answers 401 for that too), so
+   * say which rule is missing.
+   */
+  #explainRefusal(error: unknown, req: HttpRequest): unknown {
+    if (
+      !(error instanceof OpenStackHttpError) || error.status !== 401 ||
+      this.config.auth.type !== "v3applicationcredential"
+    ) return error;
+    let path = req.url;
+    try {
+      path = new URL(req.url).pathname;
+    } catch { /* keep the raw URL */ }
+    return new OpenStackHttpError({
+      method: error.method,
+      url: error.url,
+      status: error.status,
+      expected: error.expected,
+      ...(error.requestId ? { requestId: error.requestId } : {}),
+      ...(error.bodyExcerpt ? { bodyExcerpt: error.bodyExcerpt } : {}),
+      serverMessage: `${(error.serverMessage ?? "unauthorized").replace(/\.$/, "")}; a fresh token was refused too, ` +
+        `so the application credential's access rules probably do not allow ${req.method} ${path}`,
+    }, {
+      code: "access_rule_refused",
+      hint: "use a credential whose access rules include this call (subscribe and unsubscribe " +
+        "need POST/DELETE on /v3/*/volumes/*/metadata), or an unrestricted one",
+      cause: error,
+    });
   }
 }
