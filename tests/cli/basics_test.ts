@@ -50,15 +50,22 @@ Deno.test("a bad --timeout exits 2", async () => {
   assert.match(r.stderr, /Cannot use --timeout "soon"/);
 });
 
-Deno.test("every command has --help with an example", async () => {
+Deno.test("every command and subcommand has --help with an example", async () => {
+  const commandsOf = (help: string) => {
+    const section = help.split("Commands:")[1]?.split(/\n\n/)[0] ?? "";
+    return [...section.matchAll(/^ {2}([a-z-]+)/gm)].map((m) => m[1]!).filter((n) => n !== "help");
+  };
   const root = await cli(["--help"]);
-  const commands = root.stdout.split("Commands:")[1]?.split(/\n\n/)[0] ?? "";
-  const names = [...commands.matchAll(/^ {2}([a-z-]+)/gm)]
-    .map((m) => m[1]!).filter((n) => n !== "help");
-  assert.ok(names.length > 0);
-  for (const name of names) {
-    const r = await cli([name, "--help"]);
-    assert.equal(r.code, 0, `${name} --help exit code`);
-    assert.match(r.stdout, /Example/, `${name} --help has an example`);
+  const queue = commandsOf(root.stdout).map((n) => [n]);
+  assert.ok(queue.length >= 10, `commands: ${queue.join(" ")}`);
+  let checked = 0;
+  while (queue.length > 0) {
+    const path = queue.shift()!;
+    const r = await cli([...path, "--help"]);
+    assert.equal(r.code, 0, `${path.join(" ")} --help exit code`);
+    assert.match(r.stdout, /Example/, `${path.join(" ")} --help has an example`);
+    for (const sub of commandsOf(r.stdout)) queue.push([...path, sub]);
+    checked++;
   }
+  assert.ok(checked >= 20, `checked ${checked} commands`);
 });
