@@ -375,7 +375,6 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
     const timedOut = clock.sleep(options.shutdownTimeoutSeconds * 1000, timeout.signal)
       .then(() => true, () => false);
     const timedOutFirst = await Promise.race([scheduler.drain().then(() => false), timedOut]);
-    timeout.abort();
     let code = 0;
     if (timedOutFirst) {
       logger.error("shutdown_timeout", {
@@ -384,9 +383,12 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
       });
       scheduler.cancelRuns();
       code = 1;
+    } else {
+      // A probe or freshness refresh in flight (no cancel signal; a cloud that never answers
+      // holds it for every retry's timeout) gets what is left of the budget, then is abandoned.
+      await Promise.race([Promise.all([probeLoop, refreshing]), timedOut]);
     }
-    await probeLoop;
-    await refreshing;
+    timeout.abort();
     await server.shutdown().catch(() => {});
     logger.info("shutdown_complete", { exit_code: code });
     finish(code);

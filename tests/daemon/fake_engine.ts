@@ -51,6 +51,8 @@ export class FakeEngine implements Engine {
   runError: Partial<Record<JobName, Error>> = {};
   /** When set, probe() throws this. */
   probeError: Error | null = null;
+  /** When true, probe() never settles (a cloud that accepts the connection and never answers). */
+  probeHangs = false;
   counts: Record<JobName, Partial<RunCounts>> = {
     create: { created: 2, skipped: 1 },
     expire: { deleted: 1, kept: 3, zombiesCleaned: 1 },
@@ -132,6 +134,7 @@ export class FakeEngine implements Engine {
   }
   probe(): Promise<void> {
     this.calls.probe++;
+    if (this.probeHangs) return new Promise<void>(() => {});
     return this.probeError ? Promise.reject(this.probeError) : Promise.resolve();
   }
   requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> } {

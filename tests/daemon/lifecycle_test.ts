@@ -133,6 +133,23 @@ Deno.test("shutdown timeout cancels the run in flight and exits 1", async () => 
   assert.equal(d.logger.events("shutdown_timeout").length, 1);
 });
 
+Deno.test("a probe that never answers does not hold shutdown past the timeout", async () => {
+  const d = start({ shutdownTimeoutSeconds: 60 });
+  await settle();
+  d.engine.probeHangs = true;
+  d.clock.advance({ seconds: 30 }); // the next probe starts and hangs
+  await settle();
+  assert.equal(d.engine.calls.probe, 2);
+  d.signal("SIGTERM");
+  await settle();
+  let resolved = false;
+  d.handle.done.then(() => (resolved = true));
+  d.clock.advance({ seconds: 60 });
+  await settle();
+  assert.equal(resolved, true, "shutdown finished within --shutdown-timeout");
+  assert.equal(await d.handle.done, 0, "no run was cut short");
+});
+
 Deno.test("a second signal exits at once with 128+signal", async () => {
   const d = start();
   d.engine.hold("create");
