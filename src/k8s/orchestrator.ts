@@ -169,6 +169,45 @@ export interface OrchestratorResult {
 
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 
+const BINARY_SUFFIX: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+const DECIMAL_SUFFIX: Record<string, number> = { m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+
+/**
+ * A quantity in nano-units (the API server's precision, rounded up as it does), or undefined when
+ * the text is not a quantity. The server stores quantities in canonical form ("0.5" comes back as
+ * "500m", "1024Mi" as "1Gi"), so equal amounts must compare by value, not by text.
+ */
+export function quantityNanos(text: string): bigint | undefined {
+  const m = QUANTITY.exec(text.trim());
+  if (!m) return undefined;
+  const [whole = "", fraction = ""] = m[1]!.split(".");
+  const sign = text.trim().startsWith("-") ? -1n : 1n;
+  let mantissa = BigInt(`${whole}${fraction}` || "0");
+  let exp10 = 9 - fraction.length;
+  const suffix = m[3] ?? "";
+  if (suffix in BINARY_SUFFIX) mantissa <<= BigInt(BINARY_SUFFIX[suffix]!);
+  else if (suffix in DECIMAL_SUFFIX) exp10 += DECIMAL_SUFFIX[suffix]!;
+  else if (suffix !== "") exp10 += Number(suffix.slice(1));
+  if (exp10 >= 0) return sign * mantissa * 10n ** BigInt(exp10);
+  const div = 10n ** BigInt(-exp10);
+  return sign * ((mantissa + div - 1n) / div);
+}
+
+/** Whether two resource lists ask for the same amounts (by value, whatever the spelling). */
+function sameQuantities(
+  a: Record<string, string> | undefined,
+  b: Record<string, string> | undefined,
+): boolean {
+  const ak = Object.keys(a ?? {}).sort();
+  const bk = Object.keys(b ?? {}).sort();
+  if (ak.length !== bk.length || ak.some((k, i) => k !== bk[i])) return false;
+  return ak.every((k) => {
+    const x = quantityNanos(a![k]!);
+    const y = quantityNanos(b![k]!);
+    return x !== undefined && y !== undefined ? x === y : a![k] === b![k];
+  });
+}
+
 /** Throws `ConfigError` for option values the API server or the daemon would refuse later. */
 export function validateOrchestratorOptions(options: OrchestratorOptions): void {
   if (!isDnsLabel(options.namespace)) {
@@ -249,8 +288,10 @@ export function deploymentDrift(observed: Deployment, desired: Deployment): stri
   if (JSON.stringify(have.args ?? []) !== JSON.stringify(want.args ?? [])) {
     reasons.push("deployment_args");
   }
-  const res = (r: typeof want.resources) => JSON.stringify([r?.requests ?? {}, r?.limits ?? {}]);
-  if (res(have.resources) !== res(want.resources)) reasons.push("deployment_resources");
+  if (
+    !sameQuantities(have.resources?.requests, want.resources?.requests) ||
+    !sameQuantities(have.resources?.limits, want.resources?.limits)
+  ) reasons.push("deployment_resources");
   if ((observed.spec.replicas ?? 1) !== desired.spec.replicas) reasons.push("deployment_replicas");
   const cfg = ANNOTATION_KEYS.configHash;
   if (

@@ -20,6 +20,7 @@ import {
   ORCHESTRATOR_DEFAULTS,
   type OrchestratorIdentity,
   type OrchestratorOptions,
+  quantityNanos,
   reconcileOnce,
   runOrchestrator,
   SNAPSENTRY_ACCESS_RULES,
@@ -199,6 +200,34 @@ Deno.test("reconcileOnce()", async (t) => {
     assert.deepEqual(result.projects.map((p) => p.action), ["unchanged", "unchanged"]);
     assert.equal(identity.issued.length, 2, "no credential churn");
     assert.equal(result.converged, true);
+  });
+
+  await t.step("quantities the API server rewrites in canonical form are not drift", async () => {
+    const { emulator, deps } = setup([A]);
+    const resources = {
+      requestsCpu: "0.1",
+      requestsMemory: "32Mi",
+      limitsCpu: "1000m",
+      limitsMemory: "1024Mi",
+    };
+    await reconcileOnce(options({ resources }), deps);
+    // A real API server stores quantities canonically: 0.1 -> 100m, 1000m -> 1, 1024Mi -> 1Gi.
+    emulator.mutate("deployments", NS, deploymentName(A.id), (o) => {
+      const c = (o.spec as Deployment["spec"]).template.spec.containers[0]!;
+      c.resources = {
+        requests: { cpu: "100m", memory: "32Mi" },
+        limits: { cpu: "1", memory: "1Gi" },
+      };
+    });
+    const writes = emulator.writeCount;
+    const result = await reconcileOnce(options({ resources }), deps);
+    assert.equal(emulator.writeCount, writes, result.projects[0]!.changes.join());
+    assert.equal(result.projects[0]!.action, "unchanged");
+    const more = await reconcileOnce(
+      options({ resources: { ...resources, limitsMemory: "1025Mi" } }),
+      deps,
+    );
+    assert.deepEqual(more.projects[0]!.changes, ["deployment_resources"]);
   });
 
   await t.step("keeps webhook secrets out of the container args", async () => {
@@ -554,4 +583,19 @@ Deno.test("SNAPSENTRY_ACCESS_RULES are least privilege", () => {
     if (rule.method !== "GET") assert.match(rule.path, /^\/v3\/\*\/snapshots/);
   }
   assert.ok(!SNAPSENTRY_ACCESS_RULES.some((r) => r.method === "PUT"));
+});
+
+Deno.test("quantityNanos() compares quantities by value as the API server does", () => {
+  const same: [string, string][] = [
+    ["0.5", "500m"],
+    ["1000m", "1"],
+    ["1024Mi", "1Gi"],
+    ["1e3", "1k"],
+    [".1", "100m"],
+    ["1.5Gi", "1536Mi"],
+  ];
+  for (const [a, b] of same) assert.equal(quantityNanos(a), quantityNanos(b), `${a} = ${b}`);
+  assert.notEqual(quantityNanos("1Gi"), quantityNanos("1G"));
+  assert.notEqual(quantityNanos("256m"), quantityNanos("256M"));
+  assert.equal(quantityNanos("lots"), undefined);
 });
