@@ -11,6 +11,12 @@
  * `request` function. `deploy/glance/snapsentry-metadefs.json` holds the same document for
  * operators who load it by hand (`glance md-namespace-import`).
  */
+import {
+  DEFAULT_RETENTION_DAYS,
+  MAX_RETENTION_DAYS,
+  type PolicyType,
+  RETENTION_TYPE,
+} from "../core/mod.ts";
 import { OpenStackHttpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
@@ -60,12 +66,9 @@ export interface MetadefDocument extends MetadefNamespaceFields {
 const START_TIME_PATTERN = "^([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$";
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
-function policyProperties(
-  policy: "daily" | "weekly" | "monthly" | "express",
-  label: string,
-  retentionDays: number,
-  retentionType: "time" | "count",
-): Record<string, MetadefProperty> {
+/** A policy's common properties; defaults and bounds come from the policy parser itself. */
+function policyProperties(policy: PolicyType, label: string): Record<string, MetadefProperty> {
+  const retentionDays = DEFAULT_RETENTION_DAYS[policy];
   const key = (field: string) => `x-snapsentry-${policy}-${field}`;
   const props: Record<string, MetadefProperty> = {
     [key("enabled")]: {
@@ -80,6 +83,7 @@ function policyProperties(
         `Days each ${label.toLowerCase()} snapshot is kept. Empty or 0 means ${retentionDays}.`,
       type: "integer",
       minimum: 1,
+      maximum: MAX_RETENTION_DAYS,
       default: retentionDays,
     },
     [key("retention-type")]: {
@@ -87,7 +91,7 @@ function policyProperties(
       description: "Recorded for compatibility with SnapSentry-Go; retention is always by days.",
       type: "string",
       enum: ["time", "count"],
-      default: retentionType,
+      default: RETENTION_TYPE[policy],
     },
     [key("timezone")]: {
       title: `${label} Timezone`,
@@ -118,8 +122,8 @@ export const SNAPSENTRY_METADEF_PROPERTIES: Readonly<Record<string, MetadefPrope
       type: "boolean",
       default: true,
     },
-    ...policyProperties("daily", "Daily", 2, "time"),
-    ...policyProperties("weekly", "Weekly", 7, "count"),
+    ...policyProperties("daily", "Daily"),
+    ...policyProperties("weekly", "Weekly"),
     "x-snapsentry-weekly-start-day-of-week": {
       title: "Weekly Day of Week",
       description: "Day the weekly window opens.",
@@ -127,7 +131,7 @@ export const SNAPSENTRY_METADEF_PROPERTIES: Readonly<Record<string, MetadefPrope
       enum: WEEKDAYS,
       default: "sunday",
     },
-    ...policyProperties("monthly", "Monthly", 30, "count"),
+    ...policyProperties("monthly", "Monthly"),
     "x-snapsentry-monthly-start-day-of-month": {
       title: "Monthly Day of Month",
       description: "Day the monthly window opens; 29–31 fall on the last day of shorter months.",
@@ -136,7 +140,7 @@ export const SNAPSENTRY_METADEF_PROPERTIES: Readonly<Record<string, MetadefPrope
       maximum: 31,
       default: 1,
     },
-    ...policyProperties("express", "Express", 1, "time"),
+    ...policyProperties("express", "Express"),
     "x-snapsentry-express-interval-hours": {
       title: "Express Interval (Hours)",
       description: "Hours between express snapshots, aligned to local midnight.",

@@ -1,4 +1,12 @@
 import assert from "node:assert/strict";
+import {
+  DEFAULT_RETENTION_DAYS,
+  MAX_RETENTION_DAYS,
+  parseRetentionDays,
+  parseStartTime,
+  POLICY_TYPES,
+  RETENTION_TYPE,
+} from "../core/mod.ts";
 import { OpenStackHttpError } from "../errors.ts";
 import {
   createGlanceMetadefsApi,
@@ -210,6 +218,30 @@ Deno.test("definitions match the policy parser's defaults and bounds", () => {
   const day = p["x-snapsentry-monthly-start-day-of-month"]!;
   assert.deepEqual([day.type, day.minimum, day.maximum, day.default], ["integer", 1, 31, 1]);
   assert.deepEqual(p["x-snapsentry-express-interval-hours"]!.enum, ["6", "8", "12"]);
+});
+
+Deno.test("retention and start-time definitions follow the parser itself", () => {
+  const p = SNAPSENTRY_METADEF_PROPERTIES;
+  for (const type of POLICY_TYPES) {
+    const r = p[`x-snapsentry-${type}-retention-days`]!;
+    assert.equal(r.default, DEFAULT_RETENTION_DAYS[type], type);
+    assert.equal(r.minimum, 1, type);
+    // The form's bound is the parser's: the largest value it takes, and one more it refuses.
+    assert.equal(r.maximum, MAX_RETENTION_DAYS, type);
+    assert.equal(parseRetentionDays(String(r.maximum), type), r.maximum);
+    assert.throws(() => parseRetentionDays(String(r.maximum! + 1), type));
+    assert.equal(p[`x-snapsentry-${type}-retention-type`]!.default, RETENTION_TYPE[type], type);
+  }
+  const pattern = new RegExp(p["x-snapsentry-daily-start-time"]!.pattern!);
+  for (const v of ["0:00", "9:05", "23:59", "08:00:59", "24:00", "12:60", "1:2", "123:00", "7"]) {
+    let parsed = true;
+    try {
+      parseStartTime(v);
+    } catch {
+      parsed = false;
+    }
+    assert.equal(pattern.test(v), parsed, v);
+  }
 });
 
 Deno.test("deploy/glance/snapsentry-metadefs.json matches the definitions in code", async () => {
