@@ -137,12 +137,11 @@ export async function loadKubeconfig(
   try {
     doc = parseYaml(text);
   } catch (error) {
-    throw new ConfigError(
-      `Cannot parse kubeconfig "${path}": ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-      { cause: error },
-    );
+    // The library's message goes on with the offending lines, which may hold a token: keep only
+    // its first line (what is wrong and where).
+    const what = (error instanceof Error ? error.message : String(error)).split("\n")[0]!
+      .replace(/:$/, "");
+    throw new ConfigError(`Cannot parse kubeconfig "${path}": ${what}`);
   }
   if (!isDict(doc)) {
     throw new ConfigError(`Cannot parse kubeconfig "${path}": expected a YAML mapping`);

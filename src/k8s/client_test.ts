@@ -118,6 +118,21 @@ Deno.test("loadKubeconfig()", async (t) => {
   }
 });
 
+Deno.test("a kubeconfig YAML error names file and line but never echoes the file's text", async () => {
+  const token = "eyJhbGciOiJSUzI1NiJ9.never-echo-this";
+  for (
+    const text of [
+      `users:\n- name: u\n  user:\n    token: ${token}: x\n`,
+      `users:\n- name: u\n  user:\n    token: "${token}\n    x: 1\n`,
+    ]
+  ) {
+    const error = await loadKubeconfig("/k", readers({ "/k": text })).catch((e) => e);
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.match(error.message, /^Cannot parse kubeconfig "\/k": .* at line \d+, column \d+$/);
+    assert.ok(!error.message.includes("never-echo-this"), error.message);
+  }
+});
+
 Deno.test("loadInClusterConfig()", async (t) => {
   const dir = "/var/run/secrets/kubernetes.io/serviceaccount";
   const env = { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" };
