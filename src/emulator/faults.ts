@@ -4,6 +4,7 @@
  * of matching calls, so "the 3rd snapshot create fails with 503" is
  * `{ kind: "POST snapshots", after: 2, fault: { type: "status", status: 503 } }`.
  */
+import { globSource } from "./wire.ts";
 
 export type Fault =
   /** Answer this status without processing (500/502/503/504 or any other). */
@@ -54,19 +55,7 @@ export interface FiredFault {
 }
 
 function globToRegExp(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === "*" && glob[i + 1] === "*") {
-      re += ".*";
-      i++;
-    } else if (ch === "*") {
-      re += "[^/]*";
-    } else {
-      re += ch.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
-    }
-  }
-  return new RegExp(`^${re}/?$`);
+  return new RegExp(`^${globSource(glob)}/?$`);
 }
 
 interface ActiveRule {

@@ -78,14 +78,14 @@ export function keystoneError(status: number, message: string): Response {
 export const UNAUTHENTICATED_MESSAGE = "The request you have made requires authentication.";
 
 /**
- * Matches a request path against an application-credential access rule path. As Keystone does,
- * `*` matches one path segment and `**` any number of segments (including none after a slash).
+ * A path glob as regular-expression source: `*` matches within one path segment, `**` across
+ * segments; everything else is literal.
  */
-export function accessRulePathMatches(pattern: string, path: string): boolean {
+export function globSource(glob: string): string {
   let re = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === "*" && pattern[i + 1] === "*") {
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === "*" && glob[i + 1] === "*") {
       re += ".*";
       i++;
     } else if (ch === "*") {
@@ -94,7 +94,15 @@ export function accessRulePathMatches(pattern: string, path: string): boolean {
       re += ch.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
     }
   }
-  return new RegExp(`^${re}$`).test(path);
+  return re;
+}
+
+/**
+ * Matches a request path against an application-credential access rule path. As Keystone does,
+ * `*` matches one path segment and `**` any number of segments (including none after a slash).
+ */
+export function accessRulePathMatches(pattern: string, path: string): boolean {
+  return new RegExp(`^${globSource(pattern)}$`).test(path);
 }
 
 /**
