@@ -557,6 +557,29 @@ export async function reconcileOnce(
   const wanted = new Set<string>();
   const seen = new Set<string>();
 
+  /** Logs one project's failure and records it; the pass carries on with the others. */
+  const failed = (
+    event: string,
+    project: ProjectRef,
+    error: unknown,
+    fields: Record<string, unknown> = {},
+  ): ProjectOutcome => {
+    const message = describeError(error);
+    log.error(event, {
+      project_id: project.id,
+      project_name: project.name,
+      error: message,
+      ...fields,
+    });
+    return {
+      projectId: project.id,
+      name: project.name,
+      action: "failed",
+      changes: [],
+      error: message,
+    };
+  };
+
   for (const project of projects) {
     if (seen.has(project.id)) continue;
     seen.add(project.id);
@@ -569,20 +592,9 @@ export async function reconcileOnce(
         await pass.project(project, secretByName.get(sName), deploymentByName.get(dName)),
       );
     } catch (error) {
-      const message = describeError(error);
-      log.error("orchestrator_project_failed", {
-        project_id: project.id,
-        project_name: project.name,
-        error: message,
+      outcomes.push(failed("orchestrator_project_failed", project, error, {
         error_code: error instanceof SnapsentryError ? error.code : undefined,
-      });
-      outcomes.push({
-        projectId: project.id,
-        name: project.name,
-        action: "failed",
-        changes: [],
-        error: message,
-      });
+      }));
     }
   }
 
@@ -615,19 +627,7 @@ export async function reconcileOnce(
     try {
       outcomes.push(await pass.prune(project, deployment, secret));
     } catch (error) {
-      const message = describeError(error);
-      log.error("orchestrator_prune_failed", {
-        project_id: project.id,
-        project_name: project.name,
-        error: message,
-      });
-      outcomes.push({
-        projectId: project.id,
-        name: project.name,
-        action: "failed",
-        changes: [],
-        error: message,
-      });
+      outcomes.push(failed("orchestrator_prune_failed", project, error));
     }
   }
 
