@@ -341,7 +341,10 @@ export class KeystoneSession {
       expected: error.expected,
       ...(error.requestId ? { requestId: error.requestId } : {}),
       ...(error.bodyExcerpt ? { bodyExcerpt: error.bodyExcerpt } : {}),
-      serverMessage: `${(error.serverMessage ?? "unauthorized").replace(/\.$/, "")}; a fresh token was refused too, ` +
+      serverMessage:
+        `${
+          (error.serverMessage ?? "unauthorized").replace(/\.$/, "")
+        }; a fresh token was refused too, ` +
         `so the application credential's access rules probably do not allow ${req.method} ${path}`,
     }, {
       code: "access_rule_refused",

@@ -79,7 +79,10 @@ Deno.test(
           "00:00",
         ]);
         assert.equal(refused.code, 1, refused.stderr);
-        assert.match(refused.stderr, /access rules probably do not allow POST \S*\/v3\/\S*\/metadata/);
+        assert.match(
+          refused.stderr,
+          /access rules probably do not allow POST \S*\/v3\/\S*\/metadata/,
+        );
         // The member subscribes; the restricted credential does the rest.
         const bs = await member.blockStorage();
         await bs.mergeVolumeMetadata(v.id, {
