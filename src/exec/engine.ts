@@ -16,6 +16,7 @@ import {
   DEFAULT_STUCK_AFTER_MS,
   type ExpireEntry,
   type ExpirePlan,
+  findSatisfying,
   formatUtc,
   MANAGED_KEY,
   planCreate,
@@ -54,6 +55,7 @@ import { notifyRun, type WebhookConfig } from "./webhook.ts";
 const MANAGED_FILTER = { [MANAGED_KEY]: "true" } as const;
 const TIMELINE_DAYS = 14;
 const TIMELINE_MAX_EVENTS = 50_000;
+const NOT_STARTED = "Not started: the run timeout was reached";
 
 export interface EngineConfig {
   /** Server groups snapshotted in parallel. Default 8. */
@@ -442,7 +444,7 @@ export class SnapshotEngine implements Engine {
   #notDone(ctx: RunContext, e: CreateEntry): void {
     ctx.counts.notDone++;
     ctx.logger.warn("snapshot_not_started", entryFields(e, { reason: "run timeout reached" }));
-    ctx.actions.push(outcome(e, "create", "not_done", "Not started: the run timeout was reached"));
+    ctx.actions.push(outcome(e, "create", "not_done", NOT_STARTED));
   }
 
   async #createOne(
@@ -482,30 +484,33 @@ export class SnapshotEngine implements Engine {
           }),
         );
         try {
-          const found = (await cinder.listSnapshots({
+          const listed = await cinder.listSnapshots({
             volumeId: e.volumeId,
             metadata: {
               ...MANAGED_FILTER,
               [SNAPSHOT_KEYS.policyType]: e.policy,
               [SNAPSHOT_KEYS.windowStart]: req.metadata[SNAPSHOT_KEYS.windowStart]!,
             },
-          })).filter((s) => s.status === "creating" || s.status === "available")
-            .sort((a, b) => Temporal.Instant.compare(a.createdAt, b.createdAt));
-          const adopted = found[0];
+          });
+          // The planner's rule: the oldest available one, else the oldest creating one.
+          const adopted = findSatisfying(e, listed);
           if (adopted) {
+            const available = adopted.status === "available";
             const o: ActionOutcome = {
               ...outcome(
                 e,
                 "adopt",
-                adopted.status === "available" ? "done" : "pending",
+                available ? "done" : "pending",
                 `Create answered "${errorText(error)}" but Cinder made ${adopted.id}; adopted`,
               ),
               snapshotId: adopted.id,
             };
             ctx.actions.push(o);
-            ctx.counts.adopted++;
-            if (adopted.status === "available") this.#recordCreated(e, adopted.id);
-            else pending.set(adopted.id, o);
+            // Counted once it is available, as a create is: one that fails counts as failed only.
+            if (available) {
+              ctx.counts.adopted++;
+              this.#recordCreated(e, adopted.id);
+            } else pending.set(adopted.id, o);
             ctx.logger.info("snapshot_adopted", entryFields(e, { snapshot_id: adopted.id }));
             return;
           }
@@ -568,18 +573,28 @@ export class SnapshotEngine implements Engine {
     const open = new Map(pending);
     while (open.size > 0 && Temporal.Instant.compare(clock.now(), deadline) < 0) {
       await clock.sleep(this.config.pollIntervalMs);
-      const seen = new Map(
-        (await cinder.listSnapshots({
-          metadata: { ...MANAGED_FILTER, [SNAPSHOT_KEYS.runId]: runId },
-        })).map((s) => [s.id, s]),
-      );
+      // A failed poll is not the snapshots' failure: log it and poll again until the deadline.
+      let seen: Map<string, Snapshot>;
+      try {
+        seen = new Map(
+          (await cinder.listSnapshots({
+            metadata: { ...MANAGED_FILTER, [SNAPSHOT_KEYS.runId]: runId },
+          })).map((s) => [s.id, s]),
+        );
+      } catch (e) {
+        ctx.logger.warn("snapshot_poll_failed", { error: errorText(e), pending: open.size });
+        continue;
+      }
       for (const [id, o] of [...open]) {
         let s: Snapshot | undefined = seen.get(id);
         if (!s) {
           try {
             s = await cinder.getSnapshot(id);
           } catch (e) {
-            if (!hasStatus(e, 404)) throw e;
+            if (!hasStatus(e, 404)) {
+              ctx.logger.warn("snapshot_poll_failed", { ...outcomeFields(o), error: errorText(e) });
+              continue;
+            }
           }
         }
         if (s?.status === "creating") continue;
@@ -607,6 +622,7 @@ export class SnapshotEngine implements Engine {
     if (s?.status === "available") {
       o.status = "done";
       if (o.kind === "create") ctx.counts.created++;
+      else ctx.counts.adopted++;
       ctx.logger.info(
         o.kind === "adopt" ? "snapshot_adopted_available" : "snapshot_created",
         outcomeFields(o),
@@ -643,7 +659,6 @@ export class SnapshotEngine implements Engine {
   ): Promise<ActionOutcome[]> {
     const accepted: ActionOutcome[] = [];
     for (const d of plan.dedupe) {
-      if (!ctx.shouldStart()) break;
       const o: ActionOutcome = {
         kind: "dedupe",
         status: "done",
@@ -653,16 +668,17 @@ export class SnapshotEngine implements Engine {
         snapshotId: d.snapshotId,
         reason: d.reason,
       };
-      try {
-        withRequestId(o, await cinder.deleteSnapshot(d.snapshotId));
-        accepted.push(o);
-      } catch (e) {
-        o.status = "failed";
-        o.error = errorText(e);
-        ctx.counts.failed++;
-        ctx.logger.error("duplicate_delete_failed", { ...outcomeFields(o), error: o.error });
+      if (!ctx.shouldStart()) {
+        this.#notStarted(ctx, o);
+        continue;
       }
-      ctx.actions.push(o);
+      const sent = await this.#sendDelete(
+        ctx,
+        o,
+        () => cinder.deleteSnapshot(d.snapshotId),
+        "duplicate_delete_failed",
+      );
+      if (sent) accepted.push(o);
     }
     return accepted;
   }
@@ -706,25 +722,15 @@ export class SnapshotEngine implements Engine {
     const deleted: ActionOutcome[] = [];
     const { notStarted } = await settlePool(expiring, this.config.deleteConcurrency, async (e) => {
       const o = expireOutcome(e, "expire", "done", e.reason);
-      try {
-        withRequestId(o, await cinder.deleteSnapshot(e.snapshotId));
-        deleted.push(o);
-      } catch (error) {
-        o.status = "failed";
-        o.error = errorText(error);
-        const rid = requestIdOf(error);
-        if (rid) o.requestId = rid;
-        ctx.counts.failed++;
-        ctx.logger.error("snapshot_delete_failed", { ...outcomeFields(o), error: o.error });
-      }
-      ctx.actions.push(o);
-    }, ctx.shouldStart);
-    for (const e of notStarted) {
-      ctx.counts.notDone++;
-      ctx.actions.push(
-        expireOutcome(e, "expire", "not_done", "Not started: the run timeout was reached"),
+      const sent = await this.#sendDelete(
+        ctx,
+        o,
+        () => cinder.deleteSnapshot(e.snapshotId),
+        "snapshot_delete_failed",
       );
-    }
+      if (sent) deleted.push(o);
+    }, ctx.shouldStart);
+    for (const e of notStarted) this.#notStarted(ctx, expireOutcome(e, "expire", "done", e.reason));
     await this.#sweepZombies(cinder, ctx, plan.entries, deleted);
   }
 
@@ -742,29 +748,36 @@ export class SnapshotEngine implements Engine {
     const zombies = entries.filter((e) => e.action === "zombie");
     const toConfirm = [...alreadyDeleted, ...ctx.toConfirm];
     for (const z of zombies) {
+      const o = expireOutcome(z, "zombie", "done", z.reason);
       if (!ctx.shouldStart()) {
-        ctx.counts.notDone++;
-        ctx.actions.push(
-          expireOutcome(z, "zombie", "not_done", "Not started: the run timeout was reached"),
-        );
+        this.#notStarted(ctx, o);
         continue;
       }
-      const o = expireOutcome(z, "zombie", "done", z.reason);
-      try {
-        withRequestId(o, await this.#removeZombie(cinder, z));
-        toConfirm.push(o);
-      } catch (error) {
-        o.status = "failed";
-        o.error = permissionHint(error);
-        ctx.counts.failed++;
-        ctx.logger.error("zombie_cleanup_failed", { ...outcomeFields(o), error: o.error });
-      }
-      ctx.actions.push(o);
+      const sent = await this.#sendDelete(
+        ctx,
+        o,
+        () => this.#removeZombie(cinder, z),
+        "zombie_cleanup_failed",
+        { describe: permissionHint },
+      );
+      if (sent) toConfirm.push(o);
     }
     if (toConfirm.length === 0) return;
-    const after = new Map(
-      (await cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } })).map((s) => [s.id, s]),
-    );
+    let after: Map<string, Snapshot>;
+    try {
+      after = new Map(
+        (await cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } })).map((s) => [s.id, s]),
+      );
+    } catch (e) {
+      // Never assumed: a delete that cannot be confirmed is reported as failed.
+      for (const o of toConfirm) {
+        o.status = "failed";
+        o.error = `Delete accepted but not confirmed: ${errorText(e)}`;
+        ctx.counts.failed++;
+        ctx.logger.error("snapshot_delete_unconfirmed", { ...outcomeFields(o), error: o.error });
+      }
+      return;
+    }
     for (const o of toConfirm) {
       const s = after.get(o.snapshotId!);
       if (!s || s.status === "deleting" || s.status === "deleted") {
@@ -829,14 +842,52 @@ export class SnapshotEngine implements Engine {
       snapshotId: created.snapshotId!,
       reason: why,
     };
+    // The create already counts as failed, so a refused delete is not counted again (the next
+    // sweep retries it).
+    const sent = await this.#sendDelete(
+      ctx,
+      o,
+      () => cinder.deleteSnapshot(o.snapshotId!),
+      "zombie_cleanup_failed",
+      { describe: permissionHint, count: false },
+    );
+    if (sent) ctx.toConfirm.push(o);
+  }
+
+  /**
+   * Sends one delete (never throws) and records the outcome: on success its request id (the delete
+   * is confirmed later by the sweep's listing); on failure the error, counted as failed unless
+   * `count` is false, and logged as `failEvent`. Returns whether Cinder accepted the delete.
+   */
+  async #sendDelete(
+    ctx: RunContext,
+    o: ActionOutcome,
+    send: () => Promise<MutationResult | void>,
+    failEvent: string,
+    options: { describe?: (e: unknown) => string; count?: boolean } = {},
+  ): Promise<boolean> {
+    let sent = false;
     try {
-      withRequestId(o, await cinder.deleteSnapshot(o.snapshotId!));
-      ctx.toConfirm.push(o);
-    } catch (e) {
+      withRequestId(o, await send());
+      sent = true;
+    } catch (error) {
       o.status = "failed";
-      o.error = permissionHint(e); // the create already counts as failed; the next sweep retries
-      ctx.logger.warn("zombie_cleanup_failed", { ...outcomeFields(o), error: o.error });
+      o.error = (options.describe ?? errorText)(error);
+      const rid = requestIdOf(error);
+      if (rid) o.requestId = rid;
+      const counted = options.count ?? true;
+      if (counted) ctx.counts.failed++;
+      ctx.logger[counted ? "error" : "warn"](failEvent, { ...outcomeFields(o), error: o.error });
     }
+    ctx.actions.push(o);
+    return sent;
+  }
+
+  /** Reports an action the run timeout kept from starting. */
+  #notStarted(ctx: RunContext, o: ActionOutcome): void {
+    o.status = "not_done";
+    o.reason = NOT_STARTED;
+    ctx.counts.notDone++;
     ctx.actions.push(o);
   }
 }

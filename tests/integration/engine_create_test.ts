@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { SNAPSHOT_KEYS } from "../../src/core/mod.ts";
-import { dailyPolicy, dailyWeekly, harness } from "./harness.ts";
+import { dailyPolicy, dailyWeekly, harness, managedMeta } from "./harness.ts";
 
 const DAY = "2026-01-15T00:00:00Z";
 
@@ -433,4 +433,66 @@ Deno.test("a volume whose status forbids a snapshot is skipped with the reason",
   const skip = r.actions.find((x) => x.volumeId === volumes[0]!.id)!;
   assert.equal(skip.kind, "skip");
   assert.match(skip.reason, /Volume status "maintenance" does not allow a snapshot/);
+});
+
+Deno.test("a poll listing that keeps failing does not abort the run: the next poll settles it", async () => {
+  const h = harness({ snapshotDelayMs: 12_000 });
+  const { volumes } = sample(h);
+  // The observation listing passes; the first poll's listing fails past the client's retries.
+  h.emulator.faults.add({
+    kind: "GET snapshots/detail",
+    after: 1,
+    times: 8,
+    fault: { type: "status", status: 500 },
+  });
+  const r = await (await h.engine({ waitTimeoutMs: 600_000, pollIntervalMs: 5_000 })).create();
+  assert.equal(r.error, undefined);
+  assert.equal(r.result, "ok");
+  assert.equal(r.counts.created, volumes.length);
+  assert.equal(r.actions.filter((x) => x.status === "pending").length, 0);
+  assert.ok(h.logger.events("snapshot_poll_failed").length >= 1);
+  assertOnePerWindow(h, volumes.map((v) => v.id));
+});
+
+Deno.test("duplicates not deleted before --timeout are reported as not done", async () => {
+  const h = harness();
+  const vols = [0, 1, 2, 3].map((i) =>
+    h.emulator.addVolume(h.project, { name: `v${i}`, metadata: dailyPolicy() })
+  );
+  for (const v of vols) {
+    for (const minute of [1, 2]) {
+      h.emulator.addSnapshot({
+        volumeId: v.id,
+        createdAt: `2026-01-15T00:0${minute}:00Z`,
+        metadata: managedMeta("daily", DAY, "2026-01-22T00:00:00Z"),
+      });
+    }
+  }
+  h.emulator.faults.add({
+    kind: "DELETE snapshots/{id}",
+    times: Infinity,
+    fault: { type: "latency", ms: 2000 },
+  });
+  const r = await (await h.engine({ timeoutMs: 3000 })).create();
+  assert.equal(r.result, "partial");
+  const dedupes = r.actions.filter((x) => x.kind === "dedupe");
+  assert.equal(dedupes.length, vols.length, "every planned dedupe is reported");
+  const notDone = dedupes.filter((x) => x.status === "not_done");
+  assert.ok(notDone.length > 0);
+  assert.equal(r.counts.notDone, notDone.length);
+  assert.equal(r.counts.deleted + notDone.length, vols.length);
+});
+
+Deno.test("an adopted snapshot that turns to error counts as failed, not as adopted", async () => {
+  const h = harness();
+  const v = h.emulator.addVolume(h.project, { name: "v", metadata: dailyPolicy() });
+  h.emulator.faults.add({ kind: "POST snapshots", fault: { type: "lost_response" } });
+  h.emulator.faults.add({ kind: "POST snapshots", fault: { type: "snapshot_error" } });
+  const r = await (await h.engine()).create();
+  assert.equal(r.result, "partial");
+  assert.equal(r.counts.adopted, 0);
+  assert.equal(r.counts.failed, 1);
+  const a = r.actions.find((x) => x.kind === "adopt")!;
+  assert.equal(a.status, "failed");
+  assert.equal(a.volumeId, v.id);
 });

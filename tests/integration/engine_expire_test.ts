@@ -271,3 +271,40 @@ Deno.test("expire --dry-run changes nothing", async () => {
   );
   assert.equal(JSON.stringify(h.snapshots()), before);
 });
+
+Deno.test("a confirming listing that fails marks the deletes unconfirmed; the run still reports", async () => {
+  const h = harness();
+  const v = h.emulator.addVolume(h.project, { name: "v", metadata: dailyPolicy() });
+  for (const day of ["01", "02"]) {
+    h.emulator.addSnapshot({
+      volumeId: v.id,
+      createdAt: `2026-01-${day}T00:00:00Z`,
+      metadata: managedMeta(
+        "daily",
+        `2026-01-${day}T00:00:00Z`,
+        `2026-01-0${Number(day) + 7}T00:00:00Z`,
+      ),
+    });
+  }
+  h.emulator.addSnapshot({
+    volumeId: v.id,
+    metadata: managedMeta("daily", "2026-01-15T00:00:00Z", "2026-01-22T00:00:00Z"),
+  });
+  h.emulator.faults.add({
+    kind: "GET snapshots/detail",
+    after: 1,
+    times: 8,
+    fault: { type: "status", status: 500 },
+  });
+  const r = await (await h.engine()).expire();
+  assert.equal(r.error, undefined);
+  assert.equal(r.result, "partial");
+  assert.equal(r.counts.deleted, 0);
+  assert.equal(r.counts.failed, 2);
+  const expired = r.actions.filter((x) => x.kind === "expire");
+  assert.equal(expired.length, 2);
+  for (const a of expired) {
+    assert.equal(a.status, "failed");
+    assert.match(a.error!, /^Delete accepted but not confirmed: /);
+  }
+});
