@@ -436,18 +436,30 @@ function findDuplicates(
     let j = i + 1;
     while (j < sorted.length && contains(w, sorted[j]!.anchorMs)) j++;
     if (j - i > 1) {
-      const members = sorted.slice(i, j);
-      const keeper = keeperOf(members)!;
-      for (const m of members) {
-        if (m === keeper || m.snapshot.status !== "available") continue;
-        out.push({
-          snapshotId: m.snapshot.id,
-          volumeId,
-          policy: policy.type,
-          windowStart: w.window.start.toInstant(),
-          keepId: keeper.snapshot.id,
-          reason: `Duplicate of ${keeper.snapshot.id} in window ${w.label}`,
-        });
+      // Raced runs stamp the same window start. Snapshots stamped with different starts were taken
+      // for different windows of an earlier schedule (say every 6 h, now every 12 h): not
+      // duplicates. Go-made ones carry no stamp and are placed by created_at, as before.
+      const byStamp = new Map<number | undefined, ManagedSnapshot[]>();
+      for (const m of sorted.slice(i, j)) {
+        const key = m.stamp.windowStart?.epochMilliseconds;
+        const list = byStamp.get(key);
+        if (list) list.push(m);
+        else byStamp.set(key, [m]);
+      }
+      for (const members of byStamp.values()) {
+        if (members.length < 2) continue;
+        const keeper = keeperOf(members)!;
+        for (const m of members) {
+          if (m === keeper || m.snapshot.status !== "available") continue;
+          out.push({
+            snapshotId: m.snapshot.id,
+            volumeId,
+            policy: policy.type,
+            windowStart: w.window.start.toInstant(),
+            keepId: keeper.snapshot.id,
+            reason: `Duplicate of ${keeper.snapshot.id} in window ${w.label}`,
+          });
+        }
       }
     }
     i = j;

@@ -266,6 +266,33 @@ Deno.test("planCreate() dedupes raced windows", async (t) => {
       ["g2", "g1", "2026-03-08T08:00:00Z"],
     ]);
   });
+  await t.step("planCreate() never dedupes snapshots stamped for different windows", () => {
+    // Taken every 6 h before the interval became 12 h: each was its own window's snapshot, so
+    // none is a duplicate although two now fall in one 12 h window.
+    const express12 = {
+      "x-snapsentry-managed": "true",
+      "x-snapsentry-express-enabled": "true",
+      "x-snapsentry-express-interval-hours": "12",
+      "x-snapsentry-express-timezone": "UTC",
+      "x-snapsentry-express-retention-days": "3",
+    };
+    const six = (id: string, ws: string) =>
+      snap(id, "v1", { createdAt: ws, windowStart: ws, policy: "express" });
+    const plan = planCreate(input([vol("v1", { metadata: express12 })], [
+      six("e00", "2026-03-09T00:00:00Z"),
+      six("e06", "2026-03-09T06:00:00Z"),
+      six("e12", "2026-03-09T12:00:00Z"),
+      six("e18", "2026-03-09T18:00:00Z"),
+      // A real race in the same 12 h window: the same stamp twice.
+      six("r1", "2026-03-10T12:00:00Z"),
+      snap("r2", "v1", {
+        createdAt: "2026-03-10T12:00:09Z",
+        windowStart: "2026-03-10T12:00:00Z",
+        policy: "express",
+      }),
+    ]));
+    assertEquals(plan.dedupe.map((d) => [d.snapshotId, d.keepId]), [["r2", "r1"]]);
+  });
 });
 
 Deno.test("planCreate() groups creates by server", async (t) => {
