@@ -98,7 +98,8 @@ export function webhookPayloads(
   const max = config.maxFailureMessages ?? 20;
   const failures = run.actions.filter((a) => a.status === "failed");
   const payloads = failures.slice(0, max).map((a) =>
-    a.kind === "create" || a.kind === "adopt"
+    // An invalid policy is a create that could not be attempted.
+    a.kind === "create" || a.kind === "adopt" || a.kind === "invalid"
       ? creationFailurePayload(run, a)
       : expiryFailurePayload(run, a)
   );

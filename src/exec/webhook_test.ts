@@ -124,3 +124,26 @@ Deno.test("notifyRun() gives up after 1 + 3 attempts and reports the failure", a
   assert.equal(calls, 4);
   assert.equal(logger.events("webhook_gave_up").length, 1);
 });
+
+Deno.test("webhookPayloads() reports an invalid policy as a creation failure, not an expiry one", () => {
+  const [p] = webhookPayloads(
+    run({
+      actions: [{
+        kind: "invalid",
+        status: "failed",
+        volumeId: "vol-3",
+        policy: "daily",
+        reason:
+          'Cannot parse x-snapsentry-daily-start-time "25:00" on volume vol-3: expected HH:MM',
+      }],
+    }),
+    { on: "failure" },
+  );
+  assert.ok(p);
+  assert.equal(p.event, "snapshot_creation_failed");
+  assert.equal(p.volume_id, "vol-3");
+  assert.match(
+    String(p.message),
+    /^Snapsentry Snapshot has failed due to Cannot parse x-snapsentry/,
+  );
+});

@@ -121,6 +121,36 @@ Deno.test("subscribe --enabled=false disables a policy without needing --start-t
   assert.equal(e.emulator.volume(a.id)!.metadata["x-snapsentry-daily-start-time"], "02:00");
 });
 
+Deno.test("subscribe --enabled takes every boolean form the metadata reader takes", async () => {
+  const { e, a } = setup();
+  await e.run(["subscribe", "daily", "--volume-id", a.id, "--start-time", "02:00"]);
+  const r = await e.run(["subscribe", "daily", "--volume-id", a.id, "--enabled=F"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(e.emulator.volume(a.id)!.metadata["x-snapsentry-daily-enabled"], "false");
+  assert.equal(e.emulator.volume(a.id)!.metadata["x-snapsentry-daily-start-time"], "02:00");
+});
+
+Deno.test("subscribe with an unknown volume among several changes none of them", async () => {
+  const { e, a } = setup();
+  const missing = "00000000-0000-0000-0000-000000000000";
+  const r = await e.run([
+    "subscribe",
+    "daily",
+    "--volume-id",
+    a.id,
+    "--volume-id",
+    missing,
+    "--start-time",
+    "08:00",
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Cannot subscribe volume "0{8}-0{4}-0{4}-0{4}-0{12}"/);
+  assert.deepEqual(e.emulator.volume(a.id)!.metadata, {});
+  const u = await e.run(["unsubscribe", "--volume-id", a.id, "--volume-id", missing]);
+  assert.equal(u.code, 1);
+  assert.match(u.stderr, /Cannot unsubscribe volume "0{8}-0{4}-0{4}-0{4}-0{12}"/);
+});
+
 Deno.test("subscribe validates every flag before any API call, with clear messages and exit 2", async () => {
   const { e, a } = setup();
   const cases: [string[], RegExp][] = [

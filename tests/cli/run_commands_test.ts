@@ -159,6 +159,7 @@ Deno.test("bad flag values exit 2 with a clear message before any API call", asy
     ],
     [["expire-snapshots", "--stuck-after", "forever"], /Cannot use --stuck-after "forever"/],
     [["expire-snapshots", "--rate-limit", "0"], /Cannot use --rate-limit "0"/],
+    [["plan", "--rate-limit", "0"], /Cannot use --rate-limit "0"/],
   ];
   for (const [argv, message] of cases) {
     await t.step(argv.join(" "), async () => {

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { type Forecast, forecast, formatUtc } from "../../core/mod.ts";
 import { UsageError } from "../../errors.ts";
-import { engineFromContext } from "../engine.ts";
+import { type EngineFlags, engineFromContext } from "../engine.ts";
 import { cloudFor } from "../cloud.ts";
 import { type CommandContext, withExamples } from "../program.ts";
 import { addEngineOptions, parseNow } from "./run.ts";
@@ -18,8 +18,8 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       .option("--now <instant>", "plan as if it were this instant (RFC 3339)")
       .option("--days <n>", "forecast snapshot count and gigabytes over N days vs quotas")
       .option("--json", "machine-readable output"),
-    "expire",
-  ).action(async (flags: { now?: string; days?: string; json?: boolean; stuckAfter?: string }) => {
+    "plan",
+  ).action(async (flags: { now?: string; days?: string; json?: boolean } & EngineFlags) => {
     const now = parseNow(flags.now) ?? ctx.deps.clock.now();
     let days: number | undefined;
     if (flags.days !== undefined) {
@@ -30,10 +30,10 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       }
       days = Number(flags.days);
     }
-    const engine = await engineFromContext(
-      ctx,
-      flags.stuckAfter ? { stuckAfter: flags.stuckAfter } : {},
-    );
+    const engine = await engineFromContext(ctx, {
+      ...(flags.stuckAfter !== undefined ? { stuckAfter: flags.stuckAfter } : {}),
+      ...(flags.rateLimit !== undefined ? { rateLimit: flags.rateLimit } : {}),
+    });
     const { create, expire, observation } = await engine.planNow(now);
     let fc: Forecast | undefined;
     if (days !== undefined) {

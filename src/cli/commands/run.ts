@@ -21,9 +21,15 @@ export function parseNow(value: string | undefined): Temporal.Instant | undefine
   }
 }
 
-/** Adds the engine flags shared by the run commands and the daemon. */
-export function addEngineOptions(cmd: Command, job: "create" | "expire" | "both"): Command {
-  if (job !== "expire") {
+/**
+ * Adds the engine flags shared by the run commands, `plan` and the daemon. `plan` gets only those
+ * that change what it shows or how it talks to the cloud: it never creates and never notifies.
+ */
+export function addEngineOptions(
+  cmd: Command,
+  job: "create" | "expire" | "both" | "plan",
+): Command {
+  if (job === "create" || job === "both") {
     cmd.option("--concurrency <n>", "server groups snapshotted in parallel", "8")
       .option(
         "--lane-concurrency <n>",
@@ -36,9 +42,11 @@ export function addEngineOptions(cmd: Command, job: "create" | "expire" | "both"
         "10m",
       );
   }
-  return cmd
+  cmd
     .option("--rate-limit <rps>", "at most this many API requests per second")
-    .option("--stuck-after <duration>", "a snapshot creating for longer is a zombie", "2h")
+    .option("--stuck-after <duration>", "a snapshot creating for longer is a zombie", "2h");
+  if (job === "plan") return cmd;
+  return cmd
     .addOption(
       new Option("--webhook-on <when>", "send webhooks on failure only, or always (summary)")
         .choices(["failure", "always"]).default("failure"),

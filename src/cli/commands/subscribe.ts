@@ -11,6 +11,7 @@ import {
   isSubscribed,
   KEY_PREFIX,
   MANAGED_KEY,
+  parseBool,
   parsePolicyType,
   type Policy,
   POLICY_TYPES,
@@ -63,8 +64,15 @@ export function subscriptionKeys(
   flags: SubscribeFlags,
 ): { policy: Policy; keys: Record<string, string> } {
   const enabled = flags.enabled === undefined ? true : flags.enabled;
-  const disabling = enabled === false || enabled === "false" || enabled === "f" ||
-    enabled === "0" || enabled === "FALSE" || enabled === "False";
+  // Any false form the metadata reader takes (`F`, `0`, `False`…); a bad value is reported below.
+  let disabling = enabled === false;
+  if (typeof enabled === "string") {
+    try {
+      disabling = !parseBool(enabled);
+    } catch {
+      disabling = false;
+    }
+  }
   if (!disabling && type !== "express" && !flags.startTime) {
     throw new UsageError(
       `Cannot subscribe to ${type} without --start-time: pass --start-time HH:MM (in --timezone, default UTC)`,
@@ -112,6 +120,17 @@ async function readVolume(cinder: BlockStorageApi, id: string, action: string): 
   }
 }
 
+/** Reads every volume first, so an unknown id among several changes none of them. */
+async function readVolumes(
+  cinder: BlockStorageApi,
+  ids: string[],
+  action: string,
+): Promise<Volume[]> {
+  const volumes: Volume[] = [];
+  for (const id of ids) volumes.push(await readVolume(cinder, id, action));
+  return volumes;
+}
+
 /** Keys of `want` whose value differs from `have`. */
 function changedKeys(have: Record<string, string>, want: Record<string, string>) {
   const changed: Record<string, { from: string | null; to: string }> = {};
@@ -127,8 +146,8 @@ async function runSubscribe(ctx: CommandContext, type: PolicyType, flags: Subscr
   const log = ctx.logger().with({ workflow: `subscribe-${type}`, policy: type });
   const cinder = await blockStorage(ctx);
   const results = [];
-  for (const volumeId of volumeIds) {
-    const before = await readVolume(cinder, volumeId, "subscribe");
+  for (const before of await readVolumes(cinder, volumeIds, "subscribe")) {
+    const volumeId = before.id;
     const changed = changedKeys(before.metadata, keys);
     if (!flags.dryRun && Object.keys(changed).length > 0) {
       await cinder.mergeVolumeMetadata(volumeId, keys);
@@ -243,8 +262,8 @@ export function registerSubscribe(program: Command, ctx: CommandContext): void {
         const cinder = await blockStorage(ctx);
         const log = ctx.logger().with({ workflow: "unsubscribe" });
         const results = [];
-        for (const volumeId of volumeIds) {
-          const volume = await readVolume(cinder, volumeId, "unsubscribe");
+        for (const volume of await readVolumes(cinder, volumeIds, "unsubscribe")) {
+          const volumeId = volume.id;
           const remove = types.flatMap((t) => policyKeys(t)).filter((k) => k in volume.metadata);
           const left = Object.keys(volume.metadata).filter((k) =>
             k.startsWith(KEY_PREFIX) && k !== MANAGED_KEY && !remove.includes(k)
