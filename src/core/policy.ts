@@ -472,65 +472,32 @@ export function parseVolumePolicies(volume: PolicyVolume): VolumePolicies {
     const k = VOLUME_KEYS[type];
     const retentionDays = read(k.retentionDays, (v, w) => parseRetentionDays(v, type, w));
     const timezone = read(k.timezone, parseTimezone);
-    let policy: Policy | undefined;
+    // The fields only this policy type has; every read runs, so all bad values are reported.
+    let own: Record<string, unknown>;
     if (type === "express") {
-      const intervalHours = read(VOLUME_KEYS.express.intervalHours, parseIntervalHours);
-      if (issues.length === 0) {
-        policy = {
-          type,
-          enabled: true,
-          retentionDays: retentionDays!,
-          timezone: timezone!,
-          intervalHours: intervalHours!,
-        };
-      }
+      own = { intervalHours: read(VOLUME_KEYS.express.intervalHours, parseIntervalHours) };
     } else {
-      const startTime = read(
-        VOLUME_KEYS[type].startTime,
-        (v, w) => v.trim() === "" ? { hour: 0, minute: 0 } : parseStartTime(v, w),
-      );
-      if (type === "daily") {
-        if (issues.length === 0) {
-          policy = {
-            type,
-            enabled: true,
-            retentionDays: retentionDays!,
-            timezone: timezone!,
-            startTime: startTime!,
-          };
-        }
-      } else if (type === "weekly") {
-        const dayOfWeek = read(VOLUME_KEYS.weekly.startDayOfWeek, parseWeekday);
-        if (issues.length === 0) {
-          policy = {
-            type,
-            enabled: true,
-            retentionDays: retentionDays!,
-            timezone: timezone!,
-            startTime: startTime!,
-            dayOfWeek: dayOfWeek!,
-          };
-        }
-      } else {
+      own = {
+        startTime: read(
+          VOLUME_KEYS[type].startTime,
+          (v, w) => v.trim() === "" ? { hour: 0, minute: 0 } : parseStartTime(v, w),
+        ),
+      };
+      if (type === "weekly") {
+        own.dayOfWeek = read(VOLUME_KEYS.weekly.startDayOfWeek, parseWeekday);
+      } else if (type === "monthly") {
         const mk = VOLUME_KEYS.monthly;
         const dayKey = lookup.has(mk.startDayOfMonth)
           ? mk.startDayOfMonth
           : lookup.has(mk.legacyDayOfMonth)
           ? mk.legacyDayOfMonth
           : mk.startDayOfMonth;
-        const dayOfMonth = read(dayKey, parseMonthDay);
-        if (issues.length === 0) {
-          policy = {
-            type,
-            enabled: true,
-            retentionDays: retentionDays!,
-            timezone: timezone!,
-            startTime: startTime!,
-            dayOfMonth: dayOfMonth!,
-          };
-        }
+        own.dayOfMonth = read(dayKey, parseMonthDay);
       }
     }
+    const policy = issues.length === 0
+      ? { type, enabled: true, retentionDays, timezone, ...own } as Policy
+      : undefined;
     if (policy) out.policies.push(policy);
     else {
       out.invalid.push(type);
