@@ -88,7 +88,7 @@ export function resolveGlobals(
 }
 
 /** Builds the program. Exposed for tests that inspect help text. */
-export function buildProgram(deps: CliDeps, state: { exitCode: number; logger?: Logger }): Command {
+export function buildProgram(deps: CliDeps, state: { exitCode: number; logger?: Logger; logLevel?: Level }): Command {
   let globals: GlobalOptions | undefined;
   let logger: Logger | undefined;
   const ctx: CommandContext = {
@@ -153,6 +153,7 @@ export function buildProgram(deps: CliDeps, state: { exitCode: number; logger?: 
       globals = resolveGlobals(action.optsWithGlobals(), deps.env);
       logger = deps.makeLogger({ level: globals.logLevel, format: globals.logFormat });
       state.logger = logger;
+      state.logLevel = globals.logLevel;
     });
   withExamples(
     program,
@@ -177,7 +178,7 @@ export function buildProgram(deps: CliDeps, state: { exitCode: number; logger?: 
 
 /** Runs the CLI on `argv` (without the program name) and returns the exit code. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
-  const state: { exitCode: number; logger?: Logger } = { exitCode: 0 };
+  const state: { exitCode: number; logger?: Logger; logLevel?: Level } = { exitCode: 0 };
   const program = buildProgram(deps, state);
   if (argv.length === 0) {
     deps.writeErr(program.helpInformation());
@@ -197,8 +198,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       // commander already printed its message; usage errors exit 2.
       return 2;
     }
-    const verbose = (state.logger !== undefined) &&
-      (deps.env.SNAPSENTRY_LOG_LEVEL === "debug" || argv.includes("debug"));
+    const verbose = state.logLevel === "debug";
     deps.writeErr(`error: ${describeError(error, verbose)}\n`);
     if (error instanceof SnapsentryError || error instanceof RangeError) {
       state.logger?.debug("command_failed", {

@@ -13,6 +13,7 @@ import {
   type CreateEntry,
   type CreatePlan,
   createRequest,
+  type DedupeAction,
   DEFAULT_STUCK_AFTER_MS,
   type ExpireEntry,
   type ExpirePlan,
@@ -21,6 +22,7 @@ import {
   MANAGED_KEY,
   planCreate,
   planExpire,
+  type PlanInput,
   planStatus,
   SNAPSHOT_KEYS,
 } from "../core/mod.ts";
@@ -382,7 +384,9 @@ export class SnapshotEngine implements Engine {
         ctx.actions.push(outcome(e, "invalid", "failed", e.reason));
       } else if (e.action === "skip") {
         ctx.counts.skipped++;
-        ctx.logger.debug(
+        // A window already satisfied is routine (debug); a volume whose status forbids a snapshot
+        // is worth an operator's eye (info), though it does not fail the run.
+        ctx.logger[e.satisfiedBy ? "debug" : "info"](
           "snapshot_skipped",
           entryFields(e, { reason: e.reason, snapshot_id: e.satisfiedBy }),
         );
@@ -434,8 +438,9 @@ export class SnapshotEngine implements Engine {
       ),
     ]);
 
-    const dedupeDeletes = await this.#deleteDuplicates(cinder, ctx, plan);
+    const dedupeDeletes = await this.#deleteDuplicates(cinder, ctx, plan.dedupe);
     await this.#waitForPending(cinder, ctx, pending, ctx.runId);
+    dedupeDeletes.push(...await this.#dedupeAfterCreates(cinder, ctx, input, dedupeDeletes));
     // Zombie sweep with the observation made at the start (new snapshots are not zombies); its
     // confirming listing also confirms the duplicate deletes.
     await this.#sweepZombies(cinder, ctx, planExpire(input).entries, dedupeDeletes);
@@ -652,13 +657,46 @@ export class SnapshotEngine implements Engine {
   }
 
   /** Deletes duplicates; returns the accepted deletes, for confirmation by the sweep. */
+  /**
+   * Overlapping runs: another run may have snapshotted the same windows while this one did. When
+   * this run created anything, one more listing finds such duplicates now and deletes the newer
+   * available ones (the planner keeps the oldest available one, so two racing runs choose the
+   * same keeper), and two overlapping runs end with one snapshot per window. A run that created
+   * nothing pays nothing.
+   */
+  async #dedupeAfterCreates(
+    cinder: BlockStorageApi,
+    ctx: RunContext,
+    input: PlanInput,
+    alreadyDeleted: ActionOutcome[],
+  ): Promise<ActionOutcome[]> {
+    const touched = new Set(
+      ctx.actions.filter((a) => (a.kind === "create" || a.kind === "adopt") && a.status === "done")
+        .map((a) => a.volumeId),
+    );
+    if (touched.size === 0 || !ctx.shouldStart()) return [];
+    let snapshots: Snapshot[];
+    try {
+      snapshots = await cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } });
+    } catch (e) {
+      ctx.logger.warn("dedupe_listing_failed", { error: errorText(e), request_id: requestIdOf(e) });
+      return [];
+    }
+    const done = new Set(alreadyDeleted.map((o) => o.snapshotId));
+    const more = planCreate({ ...input, snapshots }).dedupe.filter((d) =>
+      touched.has(d.volumeId) && !done.has(d.snapshotId)
+    );
+    if (more.length > 0) ctx.logger.info("raced_duplicates_found", { count: more.length });
+    return await this.#deleteDuplicates(cinder, ctx, more);
+  }
+
   async #deleteDuplicates(
     cinder: BlockStorageApi,
     ctx: RunContext,
-    plan: CreatePlan,
+    dedupe: readonly DedupeAction[],
   ): Promise<ActionOutcome[]> {
     const accepted: ActionOutcome[] = [];
-    for (const d of plan.dedupe) {
+    for (const d of dedupe) {
       const o: ActionOutcome = {
         kind: "dedupe",
         status: "done",

@@ -364,3 +364,42 @@ Deno.test("volumes tagged by the Go tool (legacy monthly key) plan the day the G
   assert.equal(entry.window_start, "2026-02-15T13:00:00Z");
   assert.equal(entry.window_end, "2026-03-15T13:00:00Z");
 });
+
+Deno.test("subscribe express --enabled=false keeps the interval written earlier", async () => {
+  const { e, a } = setup();
+  await e.run(["subscribe", "express", "--volume-id", a.id, "--interval-hours", "12"]);
+  const r = await e.run(["subscribe", "express", "--volume-id", a.id, "--enabled=false"]);
+  assert.equal(r.code, 0, r.stderr);
+  const md = e.emulator.volume(a.id)!.metadata;
+  assert.equal(md["x-snapsentry-express-enabled"], "false");
+  assert.equal(md["x-snapsentry-express-interval-hours"], "12");
+});
+
+Deno.test("unsubscribe removes keys whatever their letter case, as the reader matches them", async () => {
+  const { e, a } = setup();
+  e.emulator.state.volumes.get(a.id)!.metadata = {
+    "x-snapsentry-managed": "true",
+    "X-Snapsentry-Daily-Enabled": "true",
+    "x-snapsentry-daily-START-TIME": "08:00",
+    other: "kept",
+  };
+  const r = await e.run(["unsubscribe", "--volume-id", a.id, "--policy", "daily"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(e.emulator.volume(a.id)!.metadata, { other: "kept" });
+});
+
+Deno.test("--log-level=debug shows the cause chain of an error; info shows one line", async () => {
+  const { e } = setup();
+  const argv = [
+    "subscribe",
+    "daily",
+    "--volume-id",
+    "00000000-0000-0000-0000-000000000000",
+    "--start-time",
+    "08:00",
+  ];
+  const quiet = await e.run(argv);
+  assert.equal(quiet.stderr.trim().split("\n").length, 1, quiet.stderr);
+  const loud = await e.run(["--log-level=debug", ...argv]);
+  assert.match(loud.stderr, /caused by: GET .* returned 404/);
+});

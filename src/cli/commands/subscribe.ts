@@ -94,8 +94,10 @@ export function subscriptionKeys(
     }
     throw e;
   }
-  // Disabling without a schedule only flips the enabled key (plus managed, as Go always wrote it).
-  if (!policy.enabled && !flags.startTime && type !== "express") {
+  // Disabling without a schedule only flips the enabled key (plus managed, as Go always wrote it),
+  // so the schedule written earlier survives for a later --enabled=true.
+  const scheduleGiven = type === "express" ? flags.intervalHours !== undefined : !!flags.startTime;
+  if (!policy.enabled && !scheduleGiven) {
     return { policy, keys: { [MANAGED_KEY]: "true", [VOLUME_KEYS[type].enabled]: "false" } };
   }
   return { policy, keys: policyToMetadata(policy) };
@@ -230,7 +232,7 @@ export function registerSubscribe(program: Command, ctx: CommandContext): void {
   );
 
   const express = sub.command("express").description("Snapshot every 6, 8 or 12 hours")
-    .option("--interval-hours <6|8|12>", "slot length; slots start at local midnight", "6")
+    .option("--interval-hours <6|8|12>", "slot length; slots start at local midnight (default 6)")
     .action((_o, cmd: Command) => runSubscribe(ctx, "express", parentFlags(cmd)));
   withExamples(
     express,
@@ -264,9 +266,11 @@ export function registerSubscribe(program: Command, ctx: CommandContext): void {
         const results = [];
         for (const volume of await readVolumes(cinder, volumeIds, "unsubscribe")) {
           const volumeId = volume.id;
-          const remove = types.flatMap((t) => policyKeys(t)).filter((k) => k in volume.metadata);
+          // Keys match case-insensitively, as the reader matches them.
+          const wanted = new Set(types.flatMap((t) => policyKeys(t)));
+          const remove = Object.keys(volume.metadata).filter((k) => wanted.has(k.toLowerCase()));
           const left = Object.keys(volume.metadata).filter((k) =>
-            k.startsWith(KEY_PREFIX) && k !== MANAGED_KEY && !remove.includes(k)
+            k.toLowerCase().startsWith(KEY_PREFIX) && k !== MANAGED_KEY && !remove.includes(k)
           );
           if (left.length === 0 && isSubscribed(volume)) remove.push(MANAGED_KEY);
           if (!flags.dryRun) {
