@@ -88,7 +88,10 @@ export function resolveGlobals(
 }
 
 /** Builds the program. Exposed for tests that inspect help text. */
-export function buildProgram(deps: CliDeps, state: { exitCode: number; logger?: Logger; logLevel?: Level }): Command {
+export function buildProgram(
+  deps: CliDeps,
+  state: { exitCode: number; logger?: Logger; logLevel?: Level },
+): Command {
   let globals: GlobalOptions | undefined;
   let logger: Logger | undefined;
   const ctx: CommandContext = {
