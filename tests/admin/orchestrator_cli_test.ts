@@ -363,6 +363,11 @@ Deno.test("admin orchestrator: usage and configuration errors exit 2", async (t)
       /Cannot use --interval "ten minutes"/,
     ],
     [
+      "a bad child --create-schedule",
+      [...ORCH, "--create-schedule", "*/61 * * * *"],
+      /Cannot parse --create-schedule "\*\/61 \* \* \* \*"/,
+    ],
+    [
       "a bad resource quantity",
       [...ORCH, "--controller-limit-cpu", "lots"],
       /Cannot use quantity "lots" from --controller-limit-cpu/,

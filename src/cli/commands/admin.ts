@@ -9,6 +9,7 @@
  * - `metadefs install|show|uninstall`: the Glance metadata definitions for Horizon/Skyline.
  */
 import type { Command } from "commander";
+import { parseSchedule } from "../../daemon/mod.ts";
 import { createAdminIdentity } from "../../admin/identity.ts";
 import { glanceConnection } from "../../admin/glance.ts";
 import {
@@ -197,6 +198,10 @@ function registerOrchestrator(admin: Command, ctx: CommandContext): void {
       const intervalMs = flags.interval === undefined
         ? undefined
         : parseDuration("--interval", flags.interval);
+      // The child daemons would refuse a bad schedule and crash-loop in every project: check the
+      // expressions here with the daemon's own parser, before anything is written.
+      parseSchedule(flags.createSchedule, { flag: "--create-schedule" });
+      parseSchedule(flags.expireSchedule, { flag: "--expire-schedule" });
       const kubeConfig = await kubeConfigFor(ctx, flags);
       const globals = ctx.globals();
       const logger = ctx.logger();
