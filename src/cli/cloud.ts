@@ -33,11 +33,13 @@ export function cloudFor(ctx: CommandContext, flags: CloudFlags = {}): Promise<C
       ...(flags.rateLimitPerSecond ? { rateLimitPerSecond: flags.rateLimitPerSecond } : {}),
     };
     p = openCloud(options).catch((e) => {
-      if (e instanceof ConfigError && !globals.cloud && !deps.env.OS_CLIENT_CONFIG_FILE) {
+      if (
+        e instanceof ConfigError && /no clouds\.yaml found|Cannot find clouds\.yaml/.test(e.message)
+      ) {
         throw new ConfigError(e.message, {
           cause: e,
-          hint: "pass --cloud NAME (a clouds.yaml profile), or try snapsentry on the built-in " +
-            "emulated cloud with `snapsentry demo`",
+          hint: `${e.hint ? `${e.hint}; ` : ""}or try snapsentry on the built-in emulated ` +
+            "cloud with `snapsentry demo`",
         });
       }
       throw e;
