@@ -550,13 +550,37 @@ export function planExpire(input: PlanInput): ExpirePlan {
     return text;
   };
 
-  // Newest available snapshot per guarded volume + policy.
+  // The snapshot the min-keep guard keeps per volume + policy: in the newest window, the one the
+  // create planner keeps when it removes duplicates (the oldest available one), so an expire run
+  // and a concurrent create run's duplicate delete never remove both halves of a raced pair.
   const newest = new Map<string, ManagedSnapshot>();
+  const available = new Map<string, ManagedSnapshot[]>();
   for (const m of all) {
     if (m.snapshot.status !== "available" || !m.stamp.policy) continue;
     const key = `${m.snapshot.volumeId}\0${m.stamp.policy}`;
+    const list = available.get(key);
+    if (list) list.push(m);
+    else available.set(key, [m]);
     const cur = newest.get(key);
-    if (!cur || oldestFirst(cur, m) < 0) newest.set(key, m);
+    if (
+      !cur || cur.anchorMs < m.anchorMs || (cur.anchorMs === m.anchorMs && oldestFirst(m, cur) < 0)
+    ) {
+      newest.set(key, m);
+    }
+  }
+  // Unstamped (Go-made) snapshots are placed by created_at: duplicates of one window have
+  // different anchors, so find the window with the volume's policy and keep its oldest.
+  const memo = new WindowMemo();
+  for (const [key, m] of newest) {
+    if (m.stamp.windowStart) continue;
+    const v = volumes.get(m.snapshot.volumeId);
+    const policy = v && parseVolumePolicies(v).policies.find((p) => p.type === m.stamp.policy);
+    if (!policy) continue;
+    const w = memo.at(policy, m.anchorMs);
+    const keeper = keeperOf(
+      available.get(key)!.filter((x) => !x.stamp.windowStart && contains(w, x.anchorMs)),
+    );
+    if (keeper) newest.set(key, keeper);
   }
   const guarded = (m: ManagedSnapshot): boolean => {
     if (!m.stamp.policy) return false;

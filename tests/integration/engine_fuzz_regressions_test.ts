@@ -1,0 +1,52 @@
+/**
+ * Focused regressions for bugs the engine fuzz test (`engine_fuzz_test.ts`) found, each against the
+ * emulated cloud with the end state asserted.
+ */
+import assert from "node:assert/strict";
+import { dailyPolicy, harness, managedMeta } from "./harness.ts";
+
+Deno.test("concurrent create and expire keep the older half of an expired raced pair", async () => {
+  // Fuzz seed 20260125: the expire run's min-keep guard kept the newest available snapshot, the
+  // create run's duplicate delete kept the oldest one of the same window: together they deleted
+  // both, and the volume was left with no available snapshot.
+  const h = harness();
+  // In maintenance: the create run makes nothing new, so only the two old snapshots count.
+  const v = h.emulator.addVolume(h.project, {
+    name: "data",
+    metadata: dailyPolicy(),
+    attachments: ["srv-1"],
+    status: "maintenance",
+  });
+  const meta = managedMeta("daily", "2026-01-01T00:00:00Z", "2026-01-08T00:00:00Z"); // expired
+  const older = h.emulator.addSnapshot({
+    volumeId: v.id,
+    metadata: meta,
+    createdAt: "2026-01-01T00:00:05Z",
+  });
+  const newer = h.emulator.addSnapshot({
+    volumeId: v.id,
+    metadata: meta,
+    createdAt: "2026-01-01T00:00:09Z",
+  });
+  // Hold both observations until both runs have observed: they plan on the same state.
+  h.emulator.faults.add({
+    kind: "GET snapshots/detail",
+    times: 2,
+    fault: { type: "latency", ms: 500 },
+  });
+  const [create, expire] = await Promise.all([
+    (await h.engine()).create(),
+    (await h.engine()).expire(),
+  ]);
+  assert.deepEqual(
+    create.actions.filter((a) => a.kind === "dedupe").map((a) => a.snapshotId),
+    [newer.id],
+  );
+  assert.deepEqual(
+    expire.actions.filter((a) => a.kind === "keep").map((a) => a.snapshotId),
+    [older.id],
+    "the guard keeps the snapshot the duplicate delete keeps",
+  );
+  h.clock.advance({ seconds: 5 });
+  assert.deepEqual(h.snapshots().map((s) => [s.id, s.status]), [[older.id, "available"]]);
+});
