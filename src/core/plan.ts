@@ -328,7 +328,8 @@ function volumeLabel(v: PlanVolume): string {
 
 /**
  * Plans `create-snapshots`: for every subscribed volume and each of its enabled or invalid
- * policies, `create` when the current window holds no good managed snapshot, else `skip`;
+ * policies, `create` when the current window holds no good managed snapshot (one stuck in `creating`
+ * for `stuckAfterMs` or more is a zombie, not good), else `skip`;
  * `invalid` for a policy with bad values. Volumes whose status forbids a snapshot are skipped with
  * the reason. Duplicates (a window of one volume and policy holding more than one good managed
  * snapshot, from raced runs) are listed in `dedupe`: the oldest available one is kept (else the
@@ -354,6 +355,7 @@ function volumeLabel(v: PlanVolume): string {
 export function planCreate(input: PlanInput): CreatePlan {
   const { now } = input;
   const nowMs = now.epochMilliseconds;
+  const stuckAfterMs = input.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
   const memo = new WindowMemo();
   const { byVolumePolicy } = indexManaged(input.snapshots);
   const entries: CreateEntry[] = [];
@@ -386,7 +388,11 @@ export function planCreate(input: PlanInput): CreatePlan {
       const win = memo.at(policy, nowMs);
       const window = win.window;
       const mine = byVolumePolicy.get(`${volume.id}\0${policy.type}`) ?? [];
-      const good = mine.filter(isGood);
+      // A snapshot stuck in `creating` is a zombie (the sweep force-deletes it): it satisfies no
+      // window, or the run that removes it would leave the window empty.
+      const good = mine.filter((m) =>
+        isGood(m) && !(m.snapshot.status === "creating" && nowMs - m.createdMs >= stuckAfterMs)
+      );
       if (good.length > 1) dedupe.push(...findDuplicates(memo, policy, volume.id, good));
       const keeper = keeperOf(good.filter((m) => contains(win, m.anchorMs)));
       const entry: CreateEntry = {

@@ -50,3 +50,31 @@ Deno.test("concurrent create and expire keep the older half of an expired raced 
   h.clock.advance({ seconds: 5 });
   assert.deepEqual(h.snapshots().map((s) => [s.id, s.status]), [[older.id, "available"]]);
 });
+
+Deno.test("a snapshot stuck in creating does not satisfy its window: it is swept and replaced", async () => {
+  // Fuzz seed 20260143: the create run skipped the window because a snapshot stuck in `creating`
+  // for 3 h satisfied it, then its zombie sweep force-deleted that snapshot: the window was left
+  // empty until the next one.
+  const h = harness();
+  const v = h.emulator.addVolume(h.project, {
+    name: "data",
+    metadata: dailyPolicy(),
+    attachments: ["srv-1"],
+  });
+  const stuck = h.emulator.addSnapshot({
+    volumeId: v.id,
+    status: "creating", // never settles in the emulator
+    metadata: managedMeta("daily", "2026-01-15T00:00:00Z", "2026-01-22T09:00:00Z"),
+    createdAt: "2026-01-15T09:00:00Z", // 3 h before START, past the 2 h stuck limit
+  });
+  const r = await (await h.engine({}, { cloud: "emulator-demo-admin" })).create();
+  assert.equal(r.result, "ok");
+  assert.equal(r.counts.created, 1);
+  assert.equal(r.counts.zombiesCleaned, 1);
+  h.clock.advance({ seconds: 5 });
+  const left = h.snapshots();
+  assert.equal(h.emulator.snapshot(stuck.id), undefined);
+  assert.deepEqual(left.map((s) => [s.status, s.metadata["x-snapsentry-snapshot-window-start"]]), [
+    ["available", "2026-01-15T00:00:00Z"],
+  ]);
+});
