@@ -785,6 +785,8 @@ export class SnapshotEngine implements Engine {
   ): Promise<void> {
     const zombies = entries.filter((e) => e.action === "zombie");
     const toConfirm = [...alreadyDeleted, ...ctx.toConfirm];
+    // Deletes of the run's own failed snapshots: the create already counts as failed.
+    const counted = (o: ActionOutcome) => !ctx.toConfirm.includes(o);
     for (const z of zombies) {
       const o = expireOutcome(z, "zombie", "done", z.reason);
       if (!ctx.shouldStart()) {
@@ -811,7 +813,7 @@ export class SnapshotEngine implements Engine {
       for (const o of toConfirm) {
         o.status = "failed";
         o.error = `Delete accepted but not confirmed: ${errorText(e)}`;
-        ctx.counts.failed++;
+        if (counted(o)) ctx.counts.failed++;
         ctx.logger.error("snapshot_delete_unconfirmed", { ...outcomeFields(o), error: o.error });
       }
       return;
@@ -841,7 +843,7 @@ export class SnapshotEngine implements Engine {
       } else {
         o.status = "failed";
         o.error = `Delete accepted but the snapshot is ${s.status}`;
-        ctx.counts.failed++;
+        if (counted(o)) ctx.counts.failed++;
         ctx.logger.error("snapshot_delete_unconfirmed", { ...outcomeFields(o), status: s.status });
       }
     }

@@ -78,3 +78,27 @@ Deno.test("a snapshot stuck in creating does not satisfy its window: it is swept
     ["available", "2026-01-15T00:00:00Z"],
   ]);
 });
+
+Deno.test("a failed create whose cleanup delete does not take counts as one failure", async () => {
+  // Fuzz seed 807: the snapshot went to error (one failure), its delete ended in error_deleting,
+  // and the confirming listing counted a second failure for the same snapshot.
+  const h = harness({ deleteDelayMs: 0 });
+  const v = h.emulator.addVolume(h.project, {
+    name: "data",
+    metadata: dailyPolicy(),
+    attachments: ["srv-1"],
+  });
+  h.emulator.faults.add({ kind: "POST snapshots", fault: { type: "snapshot_error" } });
+  h.emulator.faults.add({
+    kind: "DELETE snapshots/{id}",
+    fault: { type: "snapshot_error_deleting" },
+  });
+  const r = await (await h.engine()).create();
+  assert.equal(r.result, "partial");
+  assert.equal(r.counts.failed, 1);
+  assert.deepEqual(
+    r.actions.filter((a) => a.status === "failed").map((a) => [a.kind, a.volumeId]),
+    [["create", v.id], ["zombie", v.id]],
+  );
+  assert.equal(h.snapshots()[0]!.status, "error_deleting"); // left for the next sweep
+});
