@@ -255,6 +255,15 @@ function isGood(m: ManagedSnapshot): boolean {
   return GOOD_SNAPSHOT_STATUSES.includes(m.snapshot.status);
 }
 
+/**
+ * Good and not a zombie: a snapshot stuck in `creating` for `stuckAfterMs` or more is swept
+ * (force-deleted), so it satisfies no window, or the run that removes it would leave the window
+ * empty, and `status` would call a window OK that has nothing usable.
+ */
+function isLive(m: ManagedSnapshot, nowMs: number, stuckAfterMs: number): boolean {
+  return isGood(m) && !(m.snapshot.status === "creating" && nowMs - m.createdMs >= stuckAfterMs);
+}
+
 /** The snapshot that satisfies a window: the oldest available one, else the oldest creating one. */
 function keeperOf(inWindow: ManagedSnapshot[]): ManagedSnapshot | undefined {
   if (inWindow.length === 0) return undefined;
@@ -388,11 +397,7 @@ export function planCreate(input: PlanInput): CreatePlan {
       const win = memo.at(policy, nowMs);
       const window = win.window;
       const mine = byVolumePolicy.get(`${volume.id}\0${policy.type}`) ?? [];
-      // A snapshot stuck in `creating` is a zombie (the sweep force-deletes it): it satisfies no
-      // window, or the run that removes it would leave the window empty.
-      const good = mine.filter((m) =>
-        isGood(m) && !(m.snapshot.status === "creating" && nowMs - m.createdMs >= stuckAfterMs)
-      );
+      const good = mine.filter((m) => isLive(m, nowMs, stuckAfterMs));
       if (good.length > 1) dedupe.push(...findDuplicates(memo, policy, volume.id, good));
       const keeper = keeperOf(good.filter((m) => contains(win, m.anchorMs)));
       const entry: CreateEntry = {
@@ -727,6 +732,7 @@ export interface StatusReport {
 export function planStatus(input: StatusInput): StatusReport {
   const { now } = input;
   const nowMs = now.epochMilliseconds;
+  const stuckAfterMs = input.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
   const memo = new WindowMemo();
   const { byVolumePolicy } = indexManaged(input.snapshots);
   const entries: StatusEntry[] = [];
@@ -760,7 +766,7 @@ export function planStatus(input: StatusInput): StatusReport {
       const prev = memo.previous(policy, win);
       const window = win.window;
       const mine = byVolumePolicy.get(`${volume.id}\0${policy.type}`) ?? [];
-      const good = mine.filter(isGood);
+      const good = mine.filter((m) => isLive(m, nowMs, stuckAfterMs));
       let newestAvailable: ManagedSnapshot | undefined;
       for (const m of good) {
         if (m.snapshot.status !== "available") continue;

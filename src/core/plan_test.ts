@@ -582,3 +582,32 @@ Deno.test("findSatisfying() adopts the snapshot a failed create left behind", ()
   assertEquals(findSatisfying(entry, [{ ...orphan, status: "error" }]), undefined);
   assertEquals(findSatisfying(entry, [{ ...orphan, volumeId: "v2" }]), undefined);
 });
+
+Deno.test("planStatus() does not call a window OK when its only snapshot is stuck in creating", () => {
+  const now = Temporal.Instant.from("2026-03-10T12:00:00Z");
+  const volume = {
+    id: "v1",
+    status: "available",
+    size: 10,
+    attachments: [],
+    metadata: { "x-snapsentry-managed": "true", "x-snapsentry-daily-enabled": "true" },
+  };
+  const stuck = {
+    id: "s1",
+    volumeId: "v1",
+    status: "creating",
+    createdAt: Temporal.Instant.from("2026-03-10T00:30:00Z"),
+    metadata: {
+      "x-snapsentry-managed": "true",
+      "x-snapsentry-snapshot-policy-type": "daily",
+      "x-snapsentry-snapshot-window-start": "2026-03-10T00:00:00Z",
+      "x-snapsentry-snapshot-expiry-date": "2026-03-12T00:30:00Z",
+    },
+  };
+  const young = { ...stuck, createdAt: Temporal.Instant.from("2026-03-10T11:30:00Z") };
+  const verdict = (s: typeof stuck) =>
+    planStatus({ now, volumes: [volume], snapshots: [s] }).entries[0]!.verdict;
+  assertEquals(verdict(young), "OK");
+  // Nothing usable in this window nor the last, though a snapshot was attempted: LATE.
+  assertEquals(verdict(stuck), "LATE");
+});
