@@ -3,7 +3,7 @@
  * captured streams, an in-memory environment and the emulator's fetch.
  */
 import type { Clock } from "../clock.ts";
-import { type Fields, type Level, type LogFormat, type Logger, MemoryLogger } from "../log.ts";
+import { type Level, type LogFormat, type Logger, MemoryLogger } from "../log.ts";
 
 export interface CliDeps {
   env: Record<string, string | undefined>;
@@ -67,5 +67,3 @@ export function capturedDeps(overrides: Partial<CliDeps> & Pick<CliDeps, "clock"
     logs,
   };
 }
-
-export type { Fields };

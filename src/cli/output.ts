@@ -14,15 +14,3 @@ export function table(headers: string[], rows: string[][]): string {
       .trimEnd();
   return [line(headers), ...rows.map(line)].map(redactText).join("\n") + "\n";
 }
-
-/** Human age like "3h 12m" or "2d 4h" from seconds. */
-export function formatAge(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "-";
-  const s = Math.max(0, Math.floor(seconds));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d}d ${h}h`;
-  if (h > 0) return `${h}h ${m}m`;
-  return `${m}m`;
-}
