@@ -8,7 +8,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import fixtureJson from "../../tests/fixtures/go/snapsentry_go.json" with { type: "json" };
 import { parseVolumePolicies, type Policy } from "./policy.ts";
-import { planCreate, planExpire, type PlanSnapshot, type PlanVolume } from "./plan.ts";
+import { planCreate, planExpire, type PlanSnapshot, type PlanVolume } from "./mod.ts";
 import { windowAt } from "./window.ts";
 
 interface WireSnapshot {

@@ -3,15 +3,13 @@ import {
   createRequest,
   findSatisfying,
   forecast,
-  formatAge,
-  parseAgeSeconds,
   planCreate,
   planExpire,
   type PlanInput,
   type PlanSnapshot,
   planStatus,
   type PlanVolume,
-} from "./plan.ts";
+} from "./mod.ts";
 
 const I = (s: string) => Temporal.Instant.from(s);
 const NOW = I("2026-03-10T12:00:00Z"); // daily 08:00 UTC window: [03-10 08:00, 03-11 08:00)
@@ -545,27 +543,6 @@ Deno.test("forecast()", async (t) => {
     ]);
     assertEquals(forecast({ now, volumes, days: 60, quota: { snapshots: -1 } }).warnings, []);
   });
-});
-
-Deno.test("parseAgeSeconds() and formatAge()", () => {
-  assertEquals(["90m", "25h", "8d", "2w", "3600"].map((v) => parseAgeSeconds(v)), [
-    5400,
-    90000,
-    691200,
-    1209600,
-    3600,
-  ]);
-  assertEquals(formatAge(90061), "1d 1h 1m");
-  let message = "";
-  try {
-    parseAgeSeconds("soon", "--warn");
-  } catch (e) {
-    message = (e as Error).message;
-  }
-  assertEquals(
-    message,
-    'Cannot parse --warn "soon": expected a positive age such as 90m, 25h, 8d or 2w',
-  );
 });
 
 Deno.test("findSatisfying() adopts the snapshot a failed create left behind", () => {

@@ -15,7 +15,7 @@ import {
   policyKeys,
   policyToMetadata,
   PolicyValueError,
-} from "./policy.ts";
+} from "./mod.ts";
 
 const on = (type: string, extra: Record<string, string> = {}) => ({
   [`x-snapsentry-${type}-enabled`]: "true",
@@ -164,10 +164,10 @@ Deno.test("parseVolumePolicies() reports each bad value", async (t) => {
         'Cannot parse x-snapsentry-weekly-start-time "8:5" on volume vol-1: expected HH:MM (00:00–23:59)',
     },
     {
-      name: "parseVolumePolicies() rejects enabled yes",
-      metadata: { "x-snapsentry-daily-enabled": "yes" },
+      name: "parseVolumePolicies() rejects enabled maybe",
+      metadata: { "x-snapsentry-daily-enabled": "maybe" },
       message:
-        'Cannot parse x-snapsentry-daily-enabled "yes" on volume vol-1: expected true or false (also t, f, 1 or 0)',
+        'Cannot parse x-snapsentry-daily-enabled "maybe" on volume vol-1: expected true or false (also t/f, 1/0, yes/no or on/off, in any case)',
     },
     {
       name: "parseVolumePolicies() rejects hex retention 0x10",
@@ -315,16 +315,22 @@ Deno.test("flag parsers", async (t) => {
     assertThrows(() => parseWeekday("8"), RangeError);
     assertThrows(() => parseWeekday("su"), RangeError);
   });
-  await t.step("parseBool() accepts Go's forms case-insensitively", () => {
-    assertEquals(["TRUE", "t", "1", "False", "F", "0"].map((v) => parseBool(v)), [
+  await t.step("parseBool() accepts the one boolean grammar case-insensitively", () => {
+    const forms = ["TRUE", "t", "1", "Yes", "ON", "False", "F", "0", "no", "Off"];
+    assertEquals(forms.map((v) => parseBool(v)), [
       true,
       true,
       true,
+      true,
+      true,
+      false,
+      false,
       false,
       false,
       false,
     ]);
-    assertThrows(() => parseBool("on"), RangeError);
+    assertThrows(() => parseBool("maybe"), RangeError);
+    assertThrows(() => parseBool("y"), RangeError);
     assertThrows(() => parseBool(""), RangeError);
   });
   await t.step("parseTimezone() returns Temporal's spelling and defaults to UTC", () => {

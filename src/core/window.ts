@@ -14,7 +14,9 @@
  * @module
  */
 
-import type { Policy, StartTime } from "./policy.ts";
+import { formatRfc3339 } from "./naming.ts";
+import type { Policy } from "./policy.ts";
+import type { StartTime } from "./values.ts";
 
 /** A policy window `[start, end)`, both in the policy zone. */
 export interface Window {
@@ -168,5 +170,80 @@ export function intervalSeconds(policy: Policy): number {
       return 7 * 86_400;
     case "monthly":
       return 30 * 86_400;
+  }
+}
+
+/**
+ * What makes two policies cut time into the same windows: the type, the zone and the boundary
+ * fields, never the retention. Policies of many volumes that share this key share their windows,
+ * which is what {@link WindowMemo} caches on.
+ */
+export function windowKey(p: Policy): string {
+  switch (p.type) {
+    case "express":
+      return `express|${p.timezone}|${p.intervalHours}`;
+    case "daily":
+      return `daily|${p.timezone}|${p.startTime.hour}:${p.startTime.minute}`;
+    case "weekly":
+      return `weekly|${p.timezone}|${p.startTime.hour}:${p.startTime.minute}|${p.dayOfWeek}`;
+    case "monthly":
+      return `monthly|${p.timezone}|${p.startTime.hour}:${p.startTime.minute}|${p.dayOfMonth}`;
+  }
+}
+
+/** A window with its bounds in epoch ms (boundaries are whole minutes, so ms compares exactly). */
+export interface MemoWindow {
+  window: Window;
+  startMs: number;
+  endMs: number;
+  /** `start – end`, RFC 3339 in the policy zone, for reasons. */
+  label: string;
+}
+
+/** True when the epoch-ms instant `ms` lies in `[w.start, w.end)`. */
+export function memoContains(w: MemoWindow, ms: number): boolean {
+  return w.startMs <= ms && ms < w.endMs;
+}
+
+/**
+ * Windows memoised for one planning call: volumes usually share a handful of policies, so most
+ * lookups hit a window already computed for another volume.
+ */
+export class WindowMemo {
+  #byKey = new Map<string, MemoWindow[]>();
+  #keys = new WeakMap<Policy, string>();
+
+  #key(p: Policy): string {
+    let key = this.#keys.get(p);
+    if (key === undefined) this.#keys.set(p, key = windowKey(p));
+    return key;
+  }
+
+  /** The window of `policy` containing the instant `ms` (epoch milliseconds). */
+  at(policy: Policy, ms: number): MemoWindow {
+    const key = this.#key(policy);
+    let list = this.#byKey.get(key);
+    if (!list) this.#byKey.set(key, list = []);
+    for (let i = list.length - 1; i >= 0; i--) if (memoContains(list[i]!, ms)) return list[i]!;
+    const window = windowAt(policy, Temporal.Instant.fromEpochMilliseconds(ms));
+    const w: MemoWindow = {
+      window,
+      startMs: window.start.epochMilliseconds,
+      endMs: window.end.epochMilliseconds,
+      label: `${formatRfc3339(window.start)} – ${formatRfc3339(window.end)}`,
+    };
+    list.push(w);
+    if (list.length > 256) list.shift();
+    return w;
+  }
+
+  /** The window right before `w`. */
+  previous(policy: Policy, w: MemoWindow): MemoWindow {
+    return this.at(policy, w.startMs - 1);
+  }
+
+  /** The window right after `w`. */
+  next(policy: Policy, w: MemoWindow): MemoWindow {
+    return this.at(policy, w.endMs);
   }
 }

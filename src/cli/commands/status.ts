@@ -8,7 +8,7 @@ import {
   type AgeThreshold,
   formatAge,
   formatUtc,
-  parseAgeSeconds,
+  parseDuration,
   parsePolicyType,
   planStatus,
   type PolicyType,
@@ -48,7 +48,7 @@ export function parseThresholds(
         }
         let seconds: number;
         try {
-          seconds = parseAgeSeconds(age, flag);
+          seconds = parseDuration(age, flag, { minMs: 1000 }) / 1000;
         } catch (e) {
           throw new UsageError((e as Error).message.replace(/^Cannot parse/, "Cannot use"));
         }

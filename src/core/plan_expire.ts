@@ -1,0 +1,188 @@
+/**
+ * The expire planner: what `expire-snapshots` does with each managed snapshot (expire, keep, or
+ * clean up as a zombie), with the min-keep guard that never deletes the newest good snapshot of a
+ * policy that is still in force.
+ *
+ * @module
+ */
+
+import {
+  cmpInstant,
+  indexManaged,
+  keeperOf,
+  type ManagedSnapshot,
+  oldestFirst,
+  volumePolicyKey,
+} from "./_snapshots.ts";
+import { formatAge } from "./duration.ts";
+import { formatUtc, type PolicyType } from "./naming.ts";
+import { isPolicyEnabled, isSubscribed, parseVolumePolicies } from "./policy.ts";
+import { DEFAULT_STUCK_AFTER_MS, type PlanInput } from "./types.ts";
+import { memoContains, WindowMemo } from "./window.ts";
+
+/** What `expire-snapshots` does with one managed snapshot. */
+export type ExpireAction = "expire" | "keep" | "zombie";
+
+/** One managed snapshot of the expire plan. */
+export interface ExpireEntry {
+  snapshotId: string;
+  volumeId: string;
+  policy?: PolicyType;
+  status: string;
+  createdAt: Temporal.Instant;
+  expiresAt?: Temporal.Instant;
+  action: ExpireAction;
+  /** Zombies only: true when a plain delete is refused (stuck `creating`, `error_deleting`). */
+  force: boolean;
+  reason: string;
+}
+
+/** A managed snapshot that needs a human: its expiry is missing or unreadable. */
+export interface SnapshotIssue {
+  snapshotId: string;
+  volumeId: string;
+  message: string;
+}
+
+/** The plan of `expire-snapshots`. */
+export interface ExpirePlan {
+  now: Temporal.Instant;
+  /** One per managed snapshot, sorted by volume id, then created_at, then id. */
+  entries: ExpireEntry[];
+  issues: SnapshotIssue[];
+  /** Snapshots without `x-snapsentry-managed=true`: never touched, only counted. */
+  unmanaged: number;
+}
+
+/**
+ * Plans `expire-snapshots` over managed snapshots only (`x-snapsentry-managed=true`):
+ * - `deleting`: kept (already going);
+ * - `error`: `zombie` (plain delete); `error_deleting`, or `creating` for `stuckAfterMs` or more:
+ *   `zombie` with `force: true`; a younger `creating` one is kept;
+ * - other non-`available` statuses: kept with the reason;
+ * - `available`: `expire` once `now >= expiresAt`, unless the min-keep guard holds: while the
+ *   volume exists, is subscribed and the policy is enabled, the newest available snapshot of that
+ *   policy is kept until a newer available one exists;
+ * - a missing or unreadable expiry: kept and reported in `issues`.
+ */
+export function planExpire(input: PlanInput): ExpirePlan {
+  const { now } = input;
+  const stuckAfterMs = input.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
+  const { all } = indexManaged(input.snapshots);
+  const unmanaged = input.snapshots.length - all.length;
+  const volumes = new Map(input.volumes.map((v) => [v.id, v]));
+  const nowMs = now.epochMilliseconds;
+  // Expiries repeat (one per window), so their text is formatted once.
+  const utcText = new Map<number, string>();
+  const fmt = (t: Temporal.Instant) => {
+    const ms = t.epochMilliseconds;
+    let text = utcText.get(ms);
+    if (text === undefined) utcText.set(ms, text = formatUtc(t));
+    return text;
+  };
+
+  // The snapshot the min-keep guard keeps per volume + policy: in the newest window, the one the
+  // create planner keeps when it removes duplicates (the oldest available one), so an expire run
+  // and a concurrent create run's duplicate delete never remove both halves of a raced pair.
+  const newest = new Map<string, ManagedSnapshot>();
+  const available = new Map<string, ManagedSnapshot[]>();
+  for (const m of all) {
+    if (m.snapshot.status !== "available" || !m.stamp.policy) continue;
+    const key = volumePolicyKey(m.snapshot.volumeId, m.stamp.policy);
+    const list = available.get(key);
+    if (list) list.push(m);
+    else available.set(key, [m]);
+    const cur = newest.get(key);
+    if (
+      !cur || cur.anchorMs < m.anchorMs || (cur.anchorMs === m.anchorMs && oldestFirst(m, cur) < 0)
+    ) {
+      newest.set(key, m);
+    }
+  }
+  // Unstamped (Go-made) snapshots are placed by created_at: duplicates of one window have
+  // different anchors, so find the window with the volume's policy and keep its oldest.
+  const memo = new WindowMemo();
+  for (const [key, m] of newest) {
+    if (m.stamp.windowStart) continue;
+    const v = volumes.get(m.snapshot.volumeId);
+    const policy = v && parseVolumePolicies(v).policies.find((p) => p.type === m.stamp.policy);
+    if (!policy) continue;
+    const w = memo.at(policy, m.anchorMs);
+    const keeper = keeperOf(
+      available.get(key)!.filter((x) => !x.stamp.windowStart && memoContains(w, x.anchorMs)),
+    );
+    if (keeper) newest.set(key, keeper);
+  }
+  const guarded = (m: ManagedSnapshot): boolean => {
+    if (!m.stamp.policy) return false;
+    const v = volumes.get(m.snapshot.volumeId);
+    if (!v || !isSubscribed(v) || !isPolicyEnabled(v.metadata, m.stamp.policy)) return false;
+    return newest.get(volumePolicyKey(m.snapshot.volumeId, m.stamp.policy)) === m;
+  };
+
+  const entries: ExpireEntry[] = [];
+  const issues: SnapshotIssue[] = [];
+  for (const m of all) {
+    const s = m.snapshot;
+    const e: ExpireEntry = {
+      snapshotId: s.id,
+      volumeId: s.volumeId,
+      ...(m.stamp.policy ? { policy: m.stamp.policy } : {}),
+      status: s.status,
+      createdAt: m.stamp.createdAt,
+      ...(m.stamp.expiresAt ? { expiresAt: m.stamp.expiresAt } : {}),
+      action: "keep",
+      force: false,
+      reason: "",
+    };
+    const ageMs = nowMs - m.createdMs;
+    switch (s.status) {
+      case "deleting":
+        e.reason = "Already being deleted";
+        break;
+      case "error":
+        e.action = "zombie";
+        e.reason = "Snapshot is in error; deleting it";
+        break;
+      case "error_deleting":
+        e.action = "zombie";
+        e.force = true;
+        e.reason = "Snapshot is in error_deleting; force-deleting it";
+        break;
+      case "creating":
+        if (ageMs >= stuckAfterMs) {
+          e.action = "zombie";
+          e.force = true;
+          e.reason = `Snapshot stuck in creating for ${formatAge(ageMs / 1000)} (limit ${
+            formatAge(stuckAfterMs / 1000)
+          }); force-deleting it`;
+        } else e.reason = "Still creating";
+        break;
+      case "available":
+        if (!m.stamp.expiresAt) {
+          e.reason = m.stamp.expiryError!;
+          issues.push({ snapshotId: s.id, volumeId: s.volumeId, message: m.stamp.expiryError! });
+        } else if (cmpInstant(now, m.stamp.expiresAt) < 0) {
+          e.reason = `Expires at ${fmt(m.stamp.expiresAt)}`;
+        } else if (guarded(m)) {
+          e.reason = `Expired at ${
+            fmt(m.stamp.expiresAt)
+          } but kept by the min-keep guard: newest available ${m.stamp.policy} snapshot of volume ${s.volumeId}`;
+        } else {
+          e.action = "expire";
+          e.reason = `Expired at ${fmt(m.stamp.expiresAt)}`;
+        }
+        break;
+      default:
+        e.reason = `Status "${s.status}"; only available snapshots expire`;
+    }
+    entries.push(e);
+  }
+  const createdMs = new Map(all.map((m) => [m.snapshot.id, m.createdMs]));
+  entries.sort((a, b) =>
+    (a.volumeId < b.volumeId ? -1 : a.volumeId > b.volumeId ? 1 : 0) ||
+    createdMs.get(a.snapshotId)! - createdMs.get(b.snapshotId)! ||
+    (a.snapshotId < b.snapshotId ? -1 : a.snapshotId > b.snapshotId ? 1 : 0)
+  );
+  return { now, entries, issues, unmanaged };
+}
