@@ -11,8 +11,8 @@ import { stringify as yamlStringify } from "yaml";
 import { systemClock } from "../src/clock.ts";
 import { SNAPSHOT_KEYS } from "../src/core/mod.ts";
 import { createEmulator, type Emulator } from "../src/emulator/mod.ts";
-import { type EngineConfig, SnapshotEngine } from "../src/exec/engine.ts";
-import type { RunSummary } from "../src/exec/types.ts";
+import { createEngine, type EngineConfig } from "../src/exec/mod.ts";
+import type { RunSummary } from "../src/exec/mod.ts";
 import { nullLogger } from "../src/log.ts";
 import { openCloud } from "../src/openstack/mod.ts";
 
@@ -96,12 +96,10 @@ async function engineFor(emulator: Emulator, config: Partial<EngineConfig>) {
     cwd: "/virtual",
     homeDir: "/virtual",
   });
-  return new SnapshotEngine({
-    blockStorage: () => cloud.blockStorage(),
-    stats: () => cloud.stats(),
-    clock: systemClock,
-    logger: nullLogger,
-  }, { pollIntervalMs: 2000, laneConcurrency, ...config });
+  return createEngine(
+    { cloud, clock: systemClock, logger: nullLogger },
+    { pollIntervalMs: 2000, laneConcurrency, ...config },
+  );
 }
 
 async function measure(name: string, run: () => Promise<RunSummary>): Promise<RunSummary> {

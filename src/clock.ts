@@ -1,6 +1,8 @@
 /**
- * Time as a dependency. Nothing outside this file reads the system clock or sleeps directly, so
- * tests run schedules, backoffs and waits without real time passing.
+ * Time as a dependency. Everything that decides by time or waits (schedules, windows, backoffs,
+ * polls, timeouts, the demo's simulated month) takes a `Clock`, so tests run them without real
+ * time passing. Only log timestamps (`ts`, the moment a line is written) and the bench's
+ * wall-time figures read the system clock directly.
  */
 
 export interface Clock {
@@ -132,4 +134,19 @@ export class ManualClock implements Clock {
     this.#idleTicks = 0;
     for (const s of due) s.resolve();
   }
+}
+
+/**
+ * An AbortSignal that aborts with `reason` after `ms` of `clock` time; `cancel()` stops the timer
+ * (call it once the work is done, or the clock keeps a sleeper).
+ */
+export function timeoutSignal(
+  clock: Clock,
+  ms: number,
+  reason: unknown = new DOMException("timed out", "TimeoutError"),
+): { signal: AbortSignal; cancel(): void } {
+  const controller = new AbortController();
+  const stop = new AbortController();
+  clock.sleep(ms, stop.signal).then(() => controller.abort(reason), () => {});
+  return { signal: controller.signal, cancel: () => stop.abort() };
 }

@@ -174,3 +174,33 @@ export function describeError(error: unknown, withCauses = false): string {
   }
   return lines.join("\n");
 }
+
+/**
+ * The stable code of an error, for summaries, readiness and metrics: a SnapsentryError's own code;
+ * for retries that ran out, the code of what kept failing (`transport_error`, `http_503`…);
+ * `unexpected_error` for anything that is not ours.
+ */
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof RetryExhaustedError && error.cause !== undefined) {
+    const inner = errorCodeOf(error.cause);
+    return inner === "unexpected_error" ? error.code : inner;
+  }
+  return error instanceof SnapsentryError ? error.code : "unexpected_error";
+}
+
+/** The OpenStack request id an error carries, if any (through retries and auth wrappers). */
+export function requestIdOf(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let i = 0; i < 4 && e; i++) {
+    if (e instanceof OpenStackHttpError || e instanceof AuthError) {
+      if (e.requestId) return e.requestId;
+    }
+    e = e instanceof Error ? (e as { cause?: unknown }).cause : undefined;
+  }
+  return undefined;
+}
+
+/** An error's own message (no hint, no causes), for outcome records. */
+export function messageOf(error: unknown): string {
+  return redactText(error instanceof Error ? error.message : String(error));
+}

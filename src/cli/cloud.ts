@@ -6,7 +6,7 @@
 import { ConfigError } from "../errors.ts";
 import { type Cloud, openCloud, type OpenCloudOptions } from "../openstack/mod.ts";
 import type { BlockStorageApi } from "../openstack/types.ts";
-import type { CommandContext } from "./program.ts";
+import type { CommandContext } from "./command.ts";
 
 const opened = new WeakMap<CommandContext, Promise<Cloud>>();
 

@@ -29,8 +29,8 @@ export interface GlobalOptions {
   cloud?: string;
   logLevel: Level;
   logFormat: LogFormat;
-  /** Seconds; 0 = none. */
-  timeout: number;
+  /** `--timeout` in milliseconds; 0 = none. */
+  timeoutMs: number;
   webhookUrl?: string;
   webhookUsername?: string;
   webhookPassword?: string;

@@ -4,46 +4,14 @@
  * failed, 2 usage or configuration error). Commands return or throw; only `runCli` picks the code.
  */
 import { Command, CommanderError, Option } from "commander";
-import { ConfigError, describeError, exitCodeFor, SnapsentryError, UsageError } from "../errors.ts";
+import { describeError, exitCodeFor, SnapsentryError, UsageError } from "../errors.ts";
 import { type Level, type LogFormat, type Logger, parseLevel } from "../log.ts";
 import { registerSecret } from "../redact.ts";
+import { type CommandContext, withExamples } from "./command.ts";
 import type { CliDeps, GlobalOptions } from "./context.ts";
+import { timeoutFlag } from "./flags.ts";
 import { toJson } from "./output.ts";
 import { COMMANDS } from "./commands/mod.ts";
-
-/** What every command gets: the deps plus resolved globals, the logger and output helpers. */
-export interface CommandContext {
-  readonly deps: CliDeps;
-  /** Global options resolved from flags, then the environment. Valid inside an action. */
-  globals(): GlobalOptions;
-  /** The run's logger (configured from --log-level/--log-format). */
-  logger(): Logger;
-  /** Writes a line to stdout. */
-  out(text: string): void;
-  /** Writes redacted pretty JSON to stdout. */
-  json(value: unknown): void;
-  /** Raises the exit code (the highest one set wins). */
-  setExitCode(code: number): void;
-}
-
-export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
-
-/** Adds "Example:" help text to a command. */
-export function withExamples(cmd: Command, ...examples: string[]): Command {
-  return cmd.addHelpText(
-    "after",
-    `\nExample${examples.length > 1 ? "s" : ""}:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`,
-  );
-}
-
-function parseTimeout(value: string): number {
-  if (!/^\d+$/.test(value)) {
-    throw new UsageError(
-      `Cannot use --timeout "${value}": expected a whole number of seconds (0 = no timeout)`,
-    );
-  }
-  return Number(value);
-}
 
 function parseFormat(value: string): LogFormat {
   if (value === "json" || value === "logfmt") return value;
@@ -75,7 +43,7 @@ export function resolveGlobals(
   const globals: GlobalOptions = {
     logLevel,
     logFormat: parseFormat(pick(opts.logFormat, "SNAPSENTRY_LOG_FORMAT") ?? "json"),
-    timeout: parseTimeout(pick(opts.timeout, "SNAPSENTRY_TIMEOUT") ?? "0"),
+    timeoutMs: timeoutFlag(pick(opts.timeout, "SNAPSENTRY_TIMEOUT") ?? "0"),
   };
   const cloud = pick(opts.cloud, "SNAPSENTRY_CLOUD", "OS_CLOUD");
   if (cloud !== undefined) globals.cloud = cloud;
@@ -109,6 +77,7 @@ export function buildProgram(
     setExitCode: (code) => {
       state.exitCode = Math.max(state.exitCode, code);
     },
+    runCli: (argv, inner) => runCli(argv, inner),
   };
 
   const program = new Command("snapsentry")
@@ -127,8 +96,9 @@ export function buildProgram(
     )
     .addOption(
       new Option(
-        "--timeout <seconds>",
-        "stop starting new work after this many seconds; 0 = none (env SNAPSENTRY_TIMEOUT)",
+        "--timeout <duration>",
+        "stop starting new work after this long, e.g. 8m or 1h30m; a bare number is seconds; " +
+          "0 = none (env SNAPSENTRY_TIMEOUT)",
       ),
     )
     .addOption(
@@ -217,5 +187,3 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     return 1;
   }
 }
-
-export { ConfigError };

@@ -138,6 +138,12 @@ export function formatUtc(t: Temporal.Instant): string {
   return t.toString({ smallestUnit: "second" });
 }
 
+/** For people, to the minute: `2026-01-03 08:30 UTC`. */
+export function formatUtcMinute(t: Temporal.Instant): string {
+  const s = t.toString({ smallestUnit: "minute" });
+  return `${s.slice(0, 10)} ${s.slice(11, 16)} UTC`;
+}
+
 /**
  * Snapshot name `managed-<policy>-<volumeId>-<window start in the policy zone, RFC 3339>`, as the Go
  * tool named them (reference §3.6). Names are informational; idempotency uses metadata.

@@ -14,12 +14,13 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Clock } from "../clock.ts";
 import { describeError } from "../errors.ts";
-import type { Engine, FreshnessEntry, JobName } from "../exec/types.ts";
+import { countsJson, type Engine, type JobName } from "../exec/mod.ts";
 import type { Logger } from "../log.ts";
-import type { HealthTracker } from "./health.ts";
+import type { HealthTracker, Readiness } from "./health.ts";
+import type { DaemonHistory } from "./history.ts";
 import { CONTENT_TYPE, type DaemonMetrics } from "./metrics.ts";
 import { renderStatusPage } from "./page.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { JobStatus, Scheduler } from "./scheduler.ts";
 
 export interface BuildInfo {
   version: string;
@@ -29,7 +30,9 @@ export interface BuildInfo {
 
 export interface AppDeps {
   scheduler: Pick<Scheduler, "status" | "trigger" | "alive">;
-  engine: Pick<Engine, "freshness" | "timeline" | "requestStats">;
+  /** Freshness and timeline: served from memory, never by calling the cloud. */
+  history: Pick<DaemonHistory, "freshness" | "timeline" | "observedAt">;
+  engine: Pick<Engine, "requestStats">;
   health: HealthTracker;
   metrics: DaemonMetrics;
   clock: Clock;
@@ -67,25 +70,56 @@ const SECURITY_HEADERS: Record<string, string> = {
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** Readiness in its machine form (snake_case). */
+export function readinessJson(r: Readiness): Record<string, unknown> {
+  if (r.ready) return { ready: true, last_success_at: r.lastSuccessAt };
+  return {
+    ready: false,
+    reason: r.reason,
+    ...(r.errorCode ? { error_code: r.errorCode } : {}),
+    last_success_at: r.lastSuccessAt,
+    ...(r.lastFailureAt ? { last_failure_at: r.lastFailureAt } : {}),
+  };
+}
+
+/**
+ * A job's status in its machine form (snake_case). The last run's error text stays in the logs;
+ * clients see its stable code only.
+ */
+export function jobStatusJson(j: JobStatus): Record<string, unknown> {
+  const last = j.lastRun;
+  return {
+    job: j.job,
+    schedule: j.schedule,
+    timezone: j.timezone,
+    running: j.running,
+    running_since: j.runningSince,
+    last_run: last
+      ? {
+        trigger: last.trigger,
+        ...(last.runId ? { run_id: last.runId } : {}),
+        started_at: last.startedAt,
+        finished_at: last.finishedAt,
+        duration_ms: last.durationMs,
+        result: last.result,
+        ...(last.counts ? { counts: countsJson(last.counts) } : {}),
+        ...(last.errorCode ? { error_code: last.errorCode } : {}),
+      }
+      : null,
+    next_runs: j.nextRuns,
+    skipped_overlaps: j.skippedOverlaps,
+  };
+}
+
 /** Builds the Hono app. */
 export function createApp(deps: AppDeps): Hono {
-  const { scheduler, engine, health, metrics, clock, logger, build } = deps;
+  const { scheduler, history, engine, health, metrics, clock, logger, build } = deps;
   const app = new Hono();
 
   app.use(async function securityHeaders(c, next) {
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
   });
-
-  /** Freshness rows from the engine's last observation; null when the cloud cannot answer. */
-  async function freshness(): Promise<FreshnessEntry[] | null> {
-    try {
-      return await engine.freshness({ refresh: false });
-    } catch (error) {
-      logger.warn("freshness_unavailable", { error: describeError(error) });
-      return null;
-    }
-  }
 
   app.get("/healthz", (c) => {
     if (deps.stopping?.()) return c.json({ status: "stopping" }, 503);
@@ -95,44 +129,41 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/readyz", (c) => {
     const r = health.readiness();
-    return c.json(r, r.ready ? 200 : 503);
+    return c.json(readinessJson(r), r.ready ? 200 : 503);
   });
 
   app.get("/status", (c) => {
     const r = health.readiness();
+    const observed = history.observedAt();
     return c.json({
       version: build.version,
       now: clock.now().toString(),
       ready: r.ready,
-      readiness: r,
-      jobs: scheduler.status().map((j) => {
-        const { lastRun, ...rest } = j;
-        // The error text stays in the logs; clients see its stable code only.
-        const { error: _omit, ...last } = lastRun ?? { error: undefined };
-        return { ...rest, lastRun: lastRun ? last : null };
-      }),
+      readiness: readinessJson(r),
+      observed_at: observed ? observed.toString() : null,
+      jobs: scheduler.status().map(jobStatusJson),
     });
   });
 
-  app.get("/metrics", async (c) => {
+  app.get("/metrics", (c) => {
     const body = metrics.render({
       now: clock.now(),
       ready: health.readiness().ready,
-      freshness: metrics.perVolume ? await freshness() : null,
+      freshness: metrics.perVolume ? history.freshness() : null,
       requestStats: engine.requestStats(),
       build,
     });
     return c.body(body, 200, { "Content-Type": CONTENT_TYPE });
   });
 
-  app.get("/", async (c) => {
+  app.get("/", (c) => {
     const page = renderStatusPage({
       now: clock.now(),
       version: build.version,
       readiness: health.readiness(),
       jobs: scheduler.status(),
-      freshness: await freshness(),
-      timeline: engine.timeline(),
+      freshness: history.freshness(),
+      timeline: history.timeline(),
     });
     c.header("Content-Security-Policy", PAGE_CSP);
     return c.html(page);

@@ -7,7 +7,7 @@
  * `snapsentry_run_duration_seconds` is a histogram (buckets below), so both "how long do runs
  * take" and "how long did the last run take" (`rate(_sum)/rate(_count)`) can be answered.
  */
-import type { FreshnessEntry, JobName, RunResult } from "../exec/types.ts";
+import type { FreshnessEntry, JobName, RunResult } from "../exec/mod.ts";
 import { redactText } from "../redact.ts";
 import type { RunRecord } from "./scheduler.ts";
 
@@ -83,6 +83,8 @@ export function splitMethodStatus(key: string): { method: string; status: string
 export class DaemonMetrics {
   readonly perVolume: boolean;
   #runs = new Map<string, number>();
+  /** Failed runs by job and error code. */
+  #failures = new Map<string, number>();
   #duration: Record<JobName, Histogram>;
   #lastSuccess: Partial<Record<JobName, number>> = {};
   #lastDurationSeconds: Partial<Record<JobName, number>> = {};
@@ -102,6 +104,10 @@ export class DaemonMetrics {
   recordRun(record: RunRecord): void {
     const key = `${record.job}\u0000${record.result}`;
     this.#runs.set(key, (this.#runs.get(key) ?? 0) + 1);
+    if (record.result === "failed") {
+      const f = `${record.job}\u0000${record.errorCode ?? "unexpected_error"}`;
+      this.#failures.set(f, (this.#failures.get(f) ?? 0) + 1);
+    }
     const seconds = Math.max(0, record.durationMs) / 1000;
     const h = this.#duration[record.job];
     DURATION_BUCKETS_SECONDS.forEach((le, i) => {
@@ -150,6 +156,16 @@ export class DaemonMetrics {
       for (const result of RESULTS) {
         runs.sample(this.#runs.get(`${job}\u0000${result}`) ?? 0, { job, result });
       }
+    }
+
+    const failures = fam(
+      "snapsentry_run_failures_total",
+      "counter",
+      "Runs that failed as a whole, by job and error code (auth_error, transport_error, …)",
+    );
+    for (const [key, n] of [...this.#failures].sort(([a], [b]) => a.localeCompare(b))) {
+      const [job, code] = key.split("\u0000");
+      failures.sample(n, { job: job!, code: code! });
     }
 
     const dur = fam(

@@ -3,20 +3,20 @@
  * interpolated value is escaped), inline CSS and SVG only, no JavaScript, no external assets.
  */
 import { html, raw } from "hono/html";
-import type { FreshnessEntry, TimelineEvent } from "../exec/types.ts";
+import { formatAge, formatUtcMinute } from "../core/mod.ts";
+import type { FreshnessEntry, TimelineEvent } from "../exec/mod.ts";
 import type { Readiness } from "./health.ts";
+import { TIMELINE_DAYS } from "./history.ts";
 import type { JobStatus } from "./scheduler.ts";
 
 type Html = ReturnType<typeof html>;
-
-export const TIMELINE_DAYS = 14;
 
 export interface PageData {
   now: Temporal.Instant;
   version: string;
   readiness: Readiness;
   jobs: JobStatus[];
-  /** null when the engine could not provide volume data. */
+  /** null while the daemon has no observation of the cloud yet. */
   freshness: FreshnessEntry[] | null;
   timeline: TimelineEvent[];
 }
@@ -26,26 +26,14 @@ const JOB_TITLES: Record<string, string> = {
   expire: "Expire snapshots",
 };
 
-/** "2026-01-15 12:00 UTC" from an RFC 3339 string. */
-export function formatUtc(iso: string | null | undefined): string {
+/** An RFC 3339 string for people ("2026-01-15 12:00 UTC"); "—" when absent. */
+function when(iso: string | null | undefined): string {
   if (!iso) return "—";
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return iso;
-  const s = new Date(t).toISOString();
-  return `${s.slice(0, 10)} ${s.slice(11, 16)} UTC`;
-}
-
-/** A short human age: "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
-export function formatAge(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "—";
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
-  const d = Math.floor(h / 24);
-  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
+  try {
+    return formatUtcMinute(Temporal.Instant.from(iso));
+  } catch {
+    return iso;
+  }
 }
 
 const STYLE = `
@@ -91,16 +79,16 @@ function renderJobs(jobs: JobStatus[]): Html {
         <td><code>${j.schedule}</code><br><span class="muted">${j.timezone}</span></td>
         <td>${j.running
           ? html`<span class="badge running">running</span><br><span class="muted">since ${
-            formatUtc(j.runningSince)
+            when(j.runningSince)
           }</span>`
           : html`<span class="badge idle">idle</span>`}${j.skippedOverlaps > 0
           ? html`<br><span class="muted">${j.skippedOverlaps} tick(s) skipped (still running)</span>`
           : ""}</td>
         <td>${last
           ? html`
-            <span class="badge ${resultClass(last.result)}">${last.result}</span> ${formatUtc(
+            <span class="badge ${resultClass(last.result)}">${last.result}</span> ${when(
               last.startedAt,
-            )} → ${formatUtc(last.finishedAt)} <span
+            )} → ${when(last.finishedAt)} <span
               class="muted">(${formatAge(last.durationMs / 1000)}, ${last
                 .trigger})</span>${countText ? html`<br>${countText}` : ""}${last.errorCode
                 ? html`<br><span class="muted">error: ${last.errorCode}</span>`
@@ -108,7 +96,7 @@ function renderJobs(jobs: JobStatus[]): Html {
           `
           : html`<span class="muted">not run yet</span>`}</td>
         <td>${j.nextRuns.length > 0
-          ? html`<ul class="next">${j.nextRuns.map((n) => html`<li>${formatUtc(n)}</li>`)}</ul>`
+          ? html`<ul class="next">${j.nextRuns.map((n) => html`<li>${when(n)}</li>`)}</ul>`
           : html`<span class="muted">not scheduled</span>`}</td>
       </tr>
     `;
@@ -198,7 +186,7 @@ export function renderTimeline(
       mark(
         e.kind,
         xOf(ms),
-        `${e.kind} ${formatUtc(e.at)}${e.policy ? ` (${e.policy})` : ""}${
+        `${e.kind} ${when(e.at)}${e.policy ? ` (${e.policy})` : ""}${
           e.snapshotId ? ` ${e.snapshotId}` : ""
         }`,
       )
@@ -228,7 +216,7 @@ function renderVolumes(data: PageData): Html {
   if (data.freshness === null) {
     return html`
       <p
-        class="note">Volume data is unavailable right now (the cloud did not answer). The page will show it once the cloud answers again; see the daemon's logs for details.</p>
+        class="note">Volume data is unavailable right now: the daemon has not observed the cloud yet (it does at start and after every run). The page shows it once the cloud answered; see /readyz and the daemon's logs for details.</p>
     `;
   }
   if (data.freshness.length === 0) {
@@ -273,7 +261,7 @@ function renderVolumes(data: PageData): Html {
 <td>${e.policy}</td>
 <td>${
         e.newestSnapshotAt
-          ? formatUtc(e.newestSnapshotAt)
+          ? when(e.newestSnapshotAt)
           : html`<span class="muted">none yet</span>`
       }</td>
 <td class="num">${formatAge(age)}</td>
@@ -312,7 +300,7 @@ export function renderStatusPage(data: PageData): Html {
       </head>
       <body>
         <header><h1>snapsentry daemon</h1>
-    <span class="meta">version ${data.version} · page rendered ${formatUtc(
+    <span class="meta">version ${data.version} · page rendered ${when(
       data.now.toString(),
     )} · ${r.ready
       ? html`<span class="badge ok">ready</span>`

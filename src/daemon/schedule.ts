@@ -4,11 +4,13 @@
  *
  * Accepted: standard 5-field cron (minute hour day-of-month month day-of-week), the descriptors
  * `@yearly @annually @monthly @weekly @daily @midnight @hourly`, `@every <duration>` (as the Go
- * tool's robfig/cron accepted, e.g. `@every 15m`), and a `CRON_TZ=<zone>` or `TZ=<zone>` prefix.
+ * tool's robfig/cron accepted, e.g. `@every 15m`, in snapsentry's one duration grammar), and a
+ * `CRON_TZ=<zone>` or `TZ=<zone>` prefix.
  * The zone is UTC unless the prefix or `--schedule-timezone` says otherwise; the host's zone is
  * never read.
  */
 import { Cron } from "croner";
+import { DurationError, parseDuration, parseTimezone, PolicyValueError } from "../core/mod.ts";
 import { UsageError } from "../errors.ts";
 
 /** A parsed schedule: computes the instants at which its job is due. */
@@ -25,35 +27,29 @@ export interface Schedule {
 
 const EPOCH = Temporal.Instant.fromEpochMilliseconds(0);
 
-/** Checks an IANA zone name; returns its canonical spelling or throws RangeError. */
-function checkZone(zone: string): string {
-  // Temporal rejects unknown zones with a RangeError; croner would fail only at first use.
-  return EPOCH.toZonedDateTimeISO(zone).timeZoneId;
+/** An IANA zone's canonical spelling (the core's zone grammar), or null when it is unknown. */
+function checkZone(zone: string): string | null {
+  try {
+    return parseTimezone(zone);
+  } catch (e) {
+    if (e instanceof PolicyValueError) return null;
+    throw e;
+  }
 }
 
 /**
- * Validates `--schedule-timezone`.
+ * Validates `--schedule-timezone` with the same zone grammar as policies (IANA names; `Local`
+ * and UTC offsets are refused).
  * @throws UsageError when the zone is unknown
  */
-export function parseTimezone(zone: string, flag = "--schedule-timezone"): string {
-  try {
-    return checkZone(zone);
-  } catch {
+export function parseScheduleTimezone(zone: string, flag = "--schedule-timezone"): string {
+  const id = zone.trim() === "" ? null : checkZone(zone);
+  if (id === null) {
     throw new UsageError(
       `Cannot use ${flag} "${zone}": unknown time zone; pass an IANA name such as "UTC" or "Europe/Berlin"`,
     );
   }
-}
-
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
-
-/** Parses a Go-style duration ("15m", "1h30m", "90s"); null when malformed. */
-function parseGoDuration(text: string): number | null {
-  if (!/^(\d+(?:\.\d+)?(ms|h|m|s))+$/.test(text)) return null;
-  let ms = 0;
-  for (const m of text.matchAll(DURATION_PART)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return ms;
+  return id;
 }
 
 class CronSchedule implements Schedule {
@@ -125,11 +121,8 @@ export function parseSchedule(expression: string, options: ParseScheduleOptions 
   let zone = options.timezone ?? "UTC";
   const prefix = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(rest);
   if (prefix) {
-    try {
-      zone = checkZone(prefix[1]!);
-    } catch {
+    zone = checkZone(prefix[1]!) ??
       fail(`unknown time zone "${prefix[1]}"; use an IANA name such as "Europe/Berlin"`);
-    }
     rest = prefix[2]!.trim();
   } else if (/^(?:CRON_TZ|TZ)=/.test(rest)) {
     fail("expected a cron expression after the time zone prefix");
@@ -138,13 +131,16 @@ export function parseSchedule(expression: string, options: ParseScheduleOptions 
 
   const every = /^@every\s+(\S+)$/.exec(rest);
   if (every) {
-    const ms = parseGoDuration(every[1]!);
-    if (ms === null || ms < 1000) {
-      fail(
+    let ms: number;
+    try {
+      ms = parseDuration(every[1]!, "@every", { minMs: 1000 });
+    } catch (e) {
+      if (!(e instanceof DurationError)) throw e;
+      return fail(
         'expected "@every" with a duration of at least 1s, such as "@every 15m" or "@every 1h30m"',
       );
     }
-    return new EverySchedule(expression, zone, ms!, options.anchor ?? EPOCH);
+    return new EverySchedule(expression, zone, ms, options.anchor ?? EPOCH);
   }
   if (
     rest.startsWith("@") && !/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/i.test(rest)

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
-import { parseSchedule, parseTimezone } from "./schedule.ts";
+import { parseSchedule, parseScheduleTimezone } from "./schedule.ts";
 
 const I = (s: string) => Temporal.Instant.from(s);
 const runs = (expr: string, from: string, n: number, timezone?: string) =>
@@ -130,10 +130,10 @@ Deno.test("parseSchedule() refuses bad expressions with a usage error naming fla
   }
 });
 
-Deno.test("parseTimezone() accepts IANA names and refuses unknown ones", () => {
-  assert.equal(parseTimezone("Europe/Berlin"), "Europe/Berlin");
+Deno.test("parseScheduleTimezone() accepts IANA names and refuses unknown ones", () => {
+  assert.equal(parseScheduleTimezone("Europe/Berlin"), "Europe/Berlin");
   assert.throws(
-    () => parseTimezone("Europe/Atlantis"),
+    () => parseScheduleTimezone("Europe/Atlantis"),
     /Cannot use --schedule-timezone "Europe\/Atlantis": unknown time zone/,
   );
 });

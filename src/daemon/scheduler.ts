@@ -5,8 +5,8 @@
  * jobs run independently, so they may overlap each other.
  */
 import type { Clock } from "../clock.ts";
-import { describeError, SnapsentryError } from "../errors.ts";
-import type { JobName, RunCounts, RunResult, RunSummary } from "../exec/types.ts";
+import { describeError, errorCodeOf } from "../errors.ts";
+import type { JobName, RunCounts, RunReport, RunResult } from "../exec/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Schedule } from "./schedule.ts";
 
@@ -46,16 +46,16 @@ export interface JobStatus {
   skippedOverlaps: number;
 }
 
-/** Runs one job; the daemon passes the engine's create/expire. */
-export type JobRunner = (job: JobName, signal: AbortSignal) => Promise<RunSummary>;
+/** Runs one job; the daemon passes the engine's `run`. */
+export type JobRunner = (job: JobName, signal: AbortSignal) => Promise<RunReport>;
 
 export interface SchedulerOptions {
   schedules: Record<JobName, Schedule>;
   run: JobRunner;
   clock: Clock;
   logger: Logger;
-  /** Called after every run, successful or not (metrics, readiness). */
-  onRunFinished?: (record: RunRecord) => void;
+  /** Called after every run, successful or not (metrics, readiness, history). */
+  onRunFinished?: (record: RunRecord, report?: RunReport) => void;
 }
 
 interface JobState {
@@ -208,8 +208,10 @@ export class Scheduler {
     // Let the caller store `running` before the run can finish synchronously.
     await Promise.resolve();
     let record: RunRecord;
+    let report: RunReport | undefined;
     try {
-      const summary = await this.#opts.run(job, this.#cancelRuns.signal);
+      report = await this.#opts.run(job, this.#cancelRuns.signal);
+      const summary = report.summary;
       record = {
         job,
         trigger,
@@ -220,8 +222,10 @@ export class Scheduler {
         result: summary.result,
         counts: summary.counts,
       };
-      if (summary.error !== undefined) record.error = summary.error;
-      if (summary.result === "failed") record.errorCode = "run_failed";
+      if (summary.error) {
+        record.error = summary.error.message;
+        record.errorCode = summary.error.code;
+      }
     } catch (error) {
       const finished = clock.now();
       record = {
@@ -231,7 +235,7 @@ export class Scheduler {
         finishedAt: finished.toString(),
         durationMs: finished.epochMilliseconds - started.epochMilliseconds,
         result: "failed",
-        errorCode: error instanceof SnapsentryError ? error.code : "unexpected_error",
+        errorCode: errorCodeOf(error),
         error: describeError(error),
       };
     }
@@ -249,7 +253,7 @@ export class Scheduler {
     if (record.result === "failed") logger.error("job_failed", fields);
     else logger.info("job_finished", fields);
     try {
-      this.#opts.onRunFinished?.(record);
+      this.#opts.onRunFinished?.(record, report);
     } catch (error) {
       logger.error("run_hook_failed", { job, error: describeError(error) });
     }

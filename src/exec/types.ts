@@ -1,7 +1,9 @@
 /**
- * What a run of `create-snapshots` or `expire-snapshots` reports. Shared by the CLI (`--json`),
- * webhooks and the daemon (status page, metrics).
+ * What a run of `create-snapshots` or `expire-snapshots` reports, and the engine as its callers
+ * (the CLI and the daemon) see it. These are the in-process shapes (camelCase); `report.ts` turns
+ * a summary into its machine form (snake_case) for `--json` and the daemon.
  */
+import type { Snapshot, Volume } from "../openstack/mod.ts";
 
 export type JobName = "create" | "expire";
 
@@ -9,6 +11,7 @@ export type JobName = "create" | "expire";
  * invalid; failed: the run itself failed (auth, listing) and did nothing. */
 export type RunResult = "ok" | "partial" | "failed";
 
+/** Counts of a run, derived from its ledger (never incremented by hand). */
 export interface RunCounts {
   created: number;
   adopted: number;
@@ -18,7 +21,7 @@ export interface RunCounts {
   kept: number;
   zombiesCleaned: number;
   invalidPolicies: number;
-  /** Work not started because `--timeout` ran out. */
+  /** Work not started because `--timeout` ran out or the run was cancelled. */
   notDone: number;
 }
 
@@ -32,7 +35,16 @@ export type ActionKind =
   | "dedupe"
   | "zombie";
 
+/** `pending` only while the run waits (a create not yet available, a delete not yet confirmed). */
 export type OutcomeStatus = "done" | "failed" | "pending" | "skipped" | "not_done" | "dry_run";
+
+/** One bad value of an invalid policy (`invalid` outcomes). */
+export interface OutcomeIssue {
+  key: string;
+  value: string;
+  expected: string;
+  message: string;
+}
 
 /** One action of the plan and what became of it. */
 export interface ActionOutcome {
@@ -49,6 +61,25 @@ export interface ActionOutcome {
   requestId?: string;
   reason: string;
   error?: string;
+  /** A stable code for a failure: `quota_exceeded`, `wait_timeout`, `delete_unconfirmed`, … */
+  errorCode?: string;
+  /** RFC 3339 UTC: when the outcome became final (or was recorded, for pending ones). */
+  at?: string;
+  /**
+   * A delete of a snapshot this run created that went to `error`: its create already counts as
+   * failed, so a failure of the cleanup is not counted again.
+   */
+  cleanup?: boolean;
+  /** The bad values of an `invalid` policy. */
+  issues?: OutcomeIssue[];
+}
+
+/** Why a run failed as a whole: a stable code (`auth_error`, `transport_error`, `config_error`…). */
+export interface RunError {
+  code: string;
+  /** One redacted line. */
+  message: string;
+  requestId?: string;
 }
 
 export interface RunSummary {
@@ -61,12 +92,26 @@ export interface RunSummary {
   result: RunResult;
   dryRun: boolean;
   counts: RunCounts;
-  /** API calls by kind ("GET volumes/detail", "POST snapshots", …). */
+  /** This run's API calls by kind ("GET volumes/detail", "POST snapshots", …). */
   apiCalls: Record<string, number>;
   apiCallsTotal: number;
   actions: ActionOutcome[];
   /** Set when result is "failed". */
-  error?: string;
+  error?: RunError;
+}
+
+/** One observation of the cloud: subscribed volumes and managed snapshots. */
+export interface Observation {
+  at: Temporal.Instant;
+  volumes: Volume[];
+  snapshots: Snapshot[];
+}
+
+/** A finished run and the cloud as it last saw it (what the daemon's history is fed with). */
+export interface RunReport {
+  summary: RunSummary;
+  /** The run's last view of the cloud; absent when the run could not observe. */
+  observation?: Observation;
 }
 
 /** Newest good snapshot per volume and policy, for freshness metrics and the status page. */
@@ -101,20 +146,20 @@ export interface EngineRunOptions {
 
 /**
  * The snapshot engine as the daemon and the CLI use it: one authenticated client lives inside and
- * is reused across runs (token refreshed before expiry).
+ * is reused across runs (token refreshed before expiry). Runs never throw: a run that could not
+ * start or observe returns a summary with result "failed" and its error.
  */
 export interface Engine {
-  /** One `create-snapshots` run: observe, plan, act, report. Never throws for per-volume failures;
-   * throws only when the run could not start (auth, listing) — then the summary is not produced. */
+  /** One run of `job`: observe, plan, act, report; with the run's last view of the cloud. */
+  run(job: JobName, options?: EngineRunOptions): Promise<RunReport>;
+  /** One `create-snapshots` run. */
   create(options?: EngineRunOptions): Promise<RunSummary>;
   /** One `expire-snapshots` run (zombie sweep included). */
   expire(options?: EngineRunOptions): Promise<RunSummary>;
-  /** Newest good snapshot per volume and policy, from the last observation (or a new one). */
-  freshness(options?: { refresh?: boolean }): Promise<FreshnessEntry[]>;
-  /** Recent snapshot events (created/expired/failed) for the timeline, newest last. */
-  timeline(): TimelineEvent[];
+  /** One observation (two paged listings); throws when the cloud cannot be read. */
+  observe(): Promise<Observation>;
   /** Authenticates if needed and makes one cheap Cinder call; throws when either fails. */
   probe(): Promise<void>;
-  /** API requests so far, by method and status (for metrics). */
+  /** API requests of the process so far, by method and status and by kind (for metrics). */
   requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> };
 }

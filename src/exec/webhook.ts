@@ -2,12 +2,13 @@
  * Webhook notifications. The payloads are a superset of SnapSentry-Go's (reference §11): the same
  * keys (`service`, `volume_id`, `snapshot_id`, `message`, `snapshot_window` with Go's field names,
  * `snapshot_metadata`) plus `event`, `run_id`, `policy`, `timestamp` and `request_id`. Unlike the
- * Go tool, a failed delivery is retried (3 retries with backoff) and a run-summary heartbeat can be
- * sent with `--webhook-on always`.
+ * Go tool, a failed delivery is retried (3 retries with backoff, on the injected clock, as every
+ * retry of snapsentry) and a run-summary heartbeat can be sent with `--webhook-on always`.
  */
-import type { Clock } from "../clock.ts";
+import { type Clock, timeoutSignal } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../redact.ts";
+import { backoffMs, retry } from "../retry.ts";
 import type { ActionOutcome, RunSummary } from "./types.ts";
 
 export interface WebhookConfig {
@@ -85,7 +86,8 @@ export function summaryPayload(run: RunSummary, extraFailures = 0): Record<strin
     counts: run.counts,
     api_calls_total: run.apiCallsTotal,
     unsent_failure_messages: extraFailures,
-    message: run.error ??
+    ...(run.error ? { error_code: run.error.code } : {}),
+    message: run.error?.message ??
       `${run.job} run ${run.result}: ${run.counts.created} created, ${run.counts.deleted} deleted, ${run.counts.failed} failed`,
   };
 }
@@ -110,6 +112,12 @@ export function webhookPayloads(
   return payloads;
 }
 
+class DeliveryFailed extends Error {}
+
+// 1 s, 2 s, 4 s: one receiver, so no jitter is needed to spread clients out.
+const WEBHOOK_BACKOFF = { baseMs: 1000, capMs: 30_000 };
+const NO_JITTER = () => 1;
+
 /** POSTs one payload with basic auth, retrying non-2xx and transport errors. */
 export async function deliver(
   payload: Record<string, unknown>,
@@ -123,35 +131,49 @@ export async function deliver(
       btoa(`${config.username ?? ""}:${config.password ?? ""}`);
   }
   const retries = config.retries ?? 3;
-  for (let attempt = 0; attempt <= retries; attempt++) {
+  const attemptOnce = async (attempt: number) => {
+    const timer = timeoutSignal(deps.clock, config.timeoutMs ?? 30_000);
     try {
       const res = await deps.fetch(config.url, {
         method: "POST",
         headers,
         body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(config.timeoutMs ?? 30_000),
+        signal: timer.signal,
       });
       await res.body?.cancel();
-      if (res.ok) {
-        deps.logger.debug("webhook_sent", { event_type: payload.event, status: res.status });
-        return true;
+      if (!res.ok) {
+        deps.logger.warn("webhook_failed", {
+          event_type: payload.event,
+          status: res.status,
+          attempt,
+        });
+        throw new DeliveryFailed(`status ${res.status}`);
       }
-      deps.logger.warn("webhook_failed", {
-        event_type: payload.event,
-        status: res.status,
-        attempt: attempt + 1,
-      });
+      deps.logger.debug("webhook_sent", { event_type: payload.event, status: res.status });
     } catch (e) {
-      deps.logger.warn("webhook_failed", {
-        event_type: payload.event,
-        error: e instanceof Error ? e.message : String(e),
-        attempt: attempt + 1,
-      });
+      if (!(e instanceof DeliveryFailed)) {
+        deps.logger.warn("webhook_failed", {
+          event_type: payload.event,
+          error: timer.signal.aborted ? "timeout" : e instanceof Error ? e.message : String(e),
+          attempt,
+        });
+      }
+      throw e;
+    } finally {
+      timer.cancel();
     }
-    if (attempt < retries) await deps.clock.sleep(1000 * 2 ** attempt);
+  };
+  try {
+    await retry(attemptOnce, {
+      clock: deps.clock,
+      maxRetries: retries,
+      delayMs: (_e, attempt) => backoffMs(attempt, WEBHOOK_BACKOFF, NO_JITTER),
+    });
+    return true;
+  } catch {
+    deps.logger.error("webhook_gave_up", { event_type: payload.event, attempts: retries + 1 });
+    return false;
   }
-  deps.logger.error("webhook_gave_up", { event_type: payload.event, attempts: retries + 1 });
-  return false;
 }
 
 /** Sends every payload of a run; returns how many were delivered. */

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
-import type { HttpRequest, HttpResponse } from "./http.ts";
+import type { HttpRequest, HttpResponse, RequestScope } from "./http.ts";
 import { atLeast, microversionHeaders } from "./microversion.ts";
 import { collectPages, DEFAULT_PAGE_LIMIT } from "./paginate.ts";
 import type {
@@ -39,6 +39,8 @@ export interface CinderClientOptions {
   projectId: string;
   microversion: string;
   logger?: Logger;
+  /** The run every request of this client belongs to (see {@link CinderClient.withScope}). */
+  scope?: RequestScope;
 }
 
 /** Microversion that added the snapshot list `metadata` filter. */
@@ -62,17 +64,26 @@ export class CinderClient implements BlockStorageApi {
   readonly microversion: string;
   readonly projectId: string;
   readonly endpoint: string;
+  #options: CinderClientOptions;
   #session: Requester;
   #logger: Logger;
   #headers: Record<string, string>;
+  #scope: RequestScope | undefined;
 
   constructor(options: CinderClientOptions) {
+    this.#options = options;
     this.#session = options.session;
     this.endpoint = options.endpoint.replace(/\/+$/, "");
     this.projectId = options.projectId;
     this.microversion = options.microversion;
     this.#logger = options.logger ?? nullLogger;
     this.#headers = microversionHeaders(options.microversion);
+    this.#scope = options.scope;
+  }
+
+  /** The same client (session, endpoint, microversion) with every request in `scope`. */
+  withScope(scope: RequestScope): CinderClient {
+    return new CinderClient({ ...this.#options, scope });
   }
 
   #url(path: string): string {
@@ -80,7 +91,11 @@ export class CinderClient implements BlockStorageApi {
   }
 
   #send(req: Omit<HttpRequest, "headers">): Promise<HttpResponse> {
-    return this.#session.request({ ...req, headers: this.#headers });
+    return this.#session.request({
+      ...req,
+      headers: this.#headers,
+      ...(this.#scope ? { scope: this.#scope } : {}),
+    });
   }
 
   async #get(url: string, kind: string): Promise<unknown> {

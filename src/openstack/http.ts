@@ -7,7 +7,8 @@
  * value, which it never logs.
  */
 import type { Clock } from "../clock.ts";
-import { systemClock } from "../clock.ts";
+import { systemClock, timeoutSignal } from "../clock.ts";
+import { backoffMs, retry } from "../retry.ts";
 import {
   OpenStackHttpError,
   type OpenStackHttpErrorInit,
@@ -42,6 +43,18 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 export const RETRY_STATUSES: readonly number[] = [429, 498, 500, 502, 503, 504];
 const SAFE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
+/**
+ * Whose request this is: one run (or one probe) of the engine. Its id is sent as the global
+ * `X-OpenStack-Request-ID`, so Cinder's logs of the whole run share it, and its requests are
+ * counted in its own `stats` as well as the transport's, so overlapping runs never count each
+ * other's calls.
+ */
+export interface RequestScope {
+  /** `req-<uuid>`. */
+  requestId: string;
+  stats?: RequestStats;
+}
+
 export interface HttpRequest {
   method: string;
   url: string;
@@ -57,6 +70,8 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** Stats key, e.g. "GET volumes/detail"; derived from the URL when absent. */
   kind?: string;
+  /** The run this request belongs to; default: the transport's own request id. */
+  scope?: RequestScope;
 }
 
 export interface HttpResponse {
@@ -252,11 +267,8 @@ class Timeout extends Error {}
 
 /** Sends requests; see the module comment. */
 export class HttpTransport {
-  /**
-   * The global request id sent as `X-OpenStack-Request-ID` with every request, so Cinder's logs
-   * link all calls of one run. The engine sets a new one at the start of each run.
-   */
-  requestId: string;
+  /** The `X-OpenStack-Request-ID` of requests that carry no {@link RequestScope}. */
+  readonly requestId: string;
   readonly stats: RequestStats;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -280,62 +292,55 @@ export class HttpTransport {
     this.stats = options.stats ?? new RequestStats();
   }
 
+  #record(req: HttpRequest, kind: string, method: string, status: number | "error"): void {
+    this.stats.record(kind, method, status);
+    req.scope?.stats?.record(kind, method, status);
+  }
+
   /** Delay before retry number `attempt` (1-based): equal jitter over base·2^(attempt-1), capped. */
   backoffMs(attempt: number): number {
-    const ceiling = Math.min(this.retry.capMs, this.retry.baseMs * 2 ** (attempt - 1));
-    return Math.round(ceiling / 2 + (ceiling / 2) * this.#random());
+    return backoffMs(attempt, this.retry, this.#random);
   }
 
   /** Sends `req`, retrying when it is safe; returns the response or throws a typed error. */
-  async request(req: HttpRequest): Promise<HttpResponse> {
+  request(req: HttpRequest): Promise<HttpResponse> {
     const method = req.method.toUpperCase();
     const retryable = SAFE_METHODS.has(method) || req.idempotent === true;
     const kind = req.kind ?? requestKind(method, req.url);
     const url = safeUrl(req.url);
-    let attempt = 0;
-    for (;;) {
-      attempt++;
-      let outcome: HttpResponse | Error;
-      let waitMs: number | undefined;
-      try {
-        outcome = await this.#once(req, method, kind, url, attempt);
-      } catch (error) {
-        outcome = error as Error;
-      }
-      let retriable = false;
-      if (outcome instanceof TransportError) {
-        retriable = retryable;
-      } else if (outcome instanceof OpenStackHttpError) {
-        if (outcome instanceof QuotaExceededError) retriable = false;
-        else if (RETRY_STATUSES.includes(outcome.status)) {
-          retriable = retryable;
-          const headers = (outcome as OpenStackHttpError & { headers?: Headers }).headers;
-          const after = headers ? retryAfterMs(headers, this.clock.now()) : undefined;
-          if (after !== undefined && after > 0) waitMs = Math.min(after, this.retry.capMs);
-        }
-      } else if (!(outcome instanceof Error)) {
-        return outcome;
-      }
-      if (!retriable || attempt > this.retry.maxRetries) {
-        if (retriable && attempt > 1) {
-          throw new RetryExhaustedError(
-            `Cannot ${method} ${url}: gave up after ${attempt} attempts: ${outcome.message}`,
-            attempt,
-            outcome,
-          );
-        }
-        throw outcome;
-      }
-      const delay = waitMs ?? this.backoffMs(attempt);
-      this.logger.debug("http_retry", {
-        method,
-        url,
-        attempt,
-        delay_ms: delay,
-        reason: outcome instanceof OpenStackHttpError ? outcome.status : outcome.name,
-      });
-      await this.clock.sleep(delay);
-    }
+    return retry((attempt) => this.#once(req, method, kind, url, attempt), {
+      clock: this.clock,
+      maxRetries: this.retry.maxRetries,
+      delayMs: (error, attempt) => {
+        if (!retryable) return undefined;
+        if (error instanceof TransportError) return this.backoffMs(attempt);
+        if (
+          !(error instanceof OpenStackHttpError) || error instanceof QuotaExceededError ||
+          !RETRY_STATUSES.includes(error.status)
+        ) return undefined;
+        const headers = (error as OpenStackHttpError & { headers?: Headers }).headers;
+        const after = headers ? retryAfterMs(headers, this.clock.now()) : undefined;
+        return after !== undefined && after > 0
+          ? Math.min(after, this.retry.capMs)
+          : this.backoffMs(attempt);
+      },
+      onRetry: (error, attempt, delay) =>
+        this.logger.debug("http_retry", {
+          method,
+          url,
+          attempt,
+          delay_ms: delay,
+          reason: error instanceof OpenStackHttpError ? error.status : (error as Error).name,
+        }),
+      exhausted: (error, attempts) =>
+        new RetryExhaustedError(
+          `Cannot ${method} ${url}: gave up after ${attempts} attempts: ${
+            (error as Error).message
+          }`,
+          attempts,
+          error,
+        ),
+    });
   }
 
   async #once(
@@ -347,7 +352,7 @@ export class HttpTransport {
   ): Promise<HttpResponse> {
     if (this.rateLimiter) await this.rateLimiter.acquire();
     const headers = new Headers(req.headers);
-    headers.set("X-OpenStack-Request-ID", this.requestId);
+    headers.set("X-OpenStack-Request-ID", req.scope?.requestId ?? this.requestId);
     if (!headers.has("Accept")) headers.set("Accept", "application/json");
     const init: RequestInit & { client?: Deno.HttpClient } = { method, headers };
     if (req.json !== undefined) {
@@ -355,13 +360,8 @@ export class HttpTransport {
       init.body = JSON.stringify(req.json);
     }
     if (this.#httpClient) init.client = this.#httpClient;
-    const controller = new AbortController();
-    const timerStop = new AbortController();
-    init.signal = controller.signal;
-    this.clock.sleep(this.timeoutMs, timerStop.signal).then(
-      () => controller.abort(new Timeout()),
-      () => {},
-    );
+    const timer = timeoutSignal(this.clock, this.timeoutMs, new Timeout());
+    init.signal = timer.signal;
     const started = this.clock.now();
     let response: Response;
     let text: string;
@@ -369,10 +369,10 @@ export class HttpTransport {
       response = await this.#fetch(req.url, init);
       text = await response.text();
     } catch (error) {
-      timerStop.abort();
-      const timedOut = controller.signal.aborted;
+      timer.cancel();
+      const timedOut = timer.signal.aborted;
       const durationMs = this.clock.now().since(started).total("milliseconds");
-      this.stats.record(kind, method, "error");
+      this.#record(req, kind, method, "error");
       this.logger.debug("http_request", {
         method,
         url,
@@ -389,11 +389,11 @@ export class HttpTransport {
         { cause: error },
       );
     }
-    timerStop.abort();
+    timer.cancel();
     const durationMs = this.clock.now().since(started).total("milliseconds");
     const requestId = response.headers.get("x-openstack-request-id") ??
       response.headers.get("x-compute-request-id") ?? undefined;
-    this.stats.record(kind, method, response.status);
+    this.#record(req, kind, method, response.status);
     this.logger.debug("http_request", {
       method,
       url,

@@ -10,7 +10,13 @@ import { AuthError, OpenStackHttpError, SnapsentryError, TransportError } from "
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../redact.ts";
 import type { CloudAuth, CloudConfig } from "./clouds_yaml.ts";
-import { type HttpRequest, type HttpResponse, type HttpTransport, safeUrl } from "./http.ts";
+import {
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTransport,
+  type RequestScope,
+  safeUrl,
+} from "./http.ts";
 import type { WireCatalogService, WireToken } from "./wire_types.ts";
 
 /** Re-authenticate when the token has less than this left. */
@@ -128,15 +134,18 @@ export class KeystoneSession {
     this.identityUrl = identityV3Url(options.config.auth.authUrl);
   }
 
-  /** The current token's facts; authenticates first if needed. */
-  async tokenInfo(): Promise<TokenInfo> {
-    await this.token();
+  /**
+   * The current token's facts; authenticates first if needed (counted in `scope`, the run that
+   * needed the token).
+   */
+  async tokenInfo(scope?: RequestScope): Promise<TokenInfo> {
+    await this.token(scope);
     return this.#info!;
   }
 
   /** The project id of the token; throws when the token is not project-scoped. */
-  async projectId(): Promise<string> {
-    const info = await this.tokenInfo();
+  async projectId(scope?: RequestScope): Promise<string> {
+    const info = await this.tokenInfo(scope);
     if (!info.projectId) {
       throw new AuthError(
         `Cannot use cloud "${this.config.name}" for block storage: the token is scoped to a domain, not a project`,
@@ -147,7 +156,7 @@ export class KeystoneSession {
   }
 
   /** A valid token: re-authenticates when none is held or it has less than 120 s left. */
-  async token(): Promise<string> {
+  async token(scope?: RequestScope): Promise<string> {
     if (this.#token && this.#info) {
       const left = this.#info.expiresAt.epochMilliseconds - this.#clock.now().epochMilliseconds;
       if (left > REAUTH_MARGIN_MS) return this.#token;
@@ -156,7 +165,7 @@ export class KeystoneSession {
         seconds_left: Math.round(left / 1000),
       });
     }
-    return await this.#reauth(this.#token);
+    return await this.#reauth(this.#token, scope);
   }
 
   /** Forgets the token so the next call authenticates again. */
@@ -169,17 +178,17 @@ export class KeystoneSession {
    * Single-flight re-auth: concurrent callers share one request, and if the token already
    * changed since `stale` was used, the new one is returned without another request.
    */
-  #reauth(stale: string | undefined): Promise<string> {
+  #reauth(stale: string | undefined, scope: RequestScope | undefined): Promise<string> {
     if (this.#token && this.#token !== stale && this.#info) return Promise.resolve(this.#token);
     if (!this.#inflight) {
-      this.#inflight = this.#authenticate().finally(() => {
+      this.#inflight = this.#authenticate(scope).finally(() => {
         this.#inflight = undefined;
       });
     }
     return this.#inflight;
   }
 
-  async #authenticate(): Promise<string> {
+  async #authenticate(scope: RequestScope | undefined): Promise<string> {
     const { config } = this;
     const url = `${this.identityUrl}/auth/tokens`;
     const who = describePrincipal(config.auth);
@@ -193,6 +202,7 @@ export class KeystoneSession {
         // Issuing a token has no side effect worth protecting: retrying it is safe.
         idempotent: true,
         kind: "POST auth/tokens",
+        ...(scope ? { scope } : {}),
       });
     } catch (error) {
       throw this.#authError(error, who);
@@ -299,7 +309,7 @@ export class KeystoneSession {
    * service acts, so even a POST is safe to repeat.
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
-    const token = await this.token();
+    const token = await this.token(req.scope);
     try {
       return await this.transport.request({
         ...req,
@@ -308,7 +318,7 @@ export class KeystoneSession {
     } catch (error) {
       if (!(error instanceof OpenStackHttpError) || error.status !== 401) throw error;
       this.#logger.debug("token_refresh", { reason: "401", request_id: error.requestId });
-      const fresh = await this.#reauth(token);
+      const fresh = await this.#reauth(token, req.scope);
       try {
         return await this.transport.request({
           ...req,

@@ -24,6 +24,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   type FetchLike,
   HttpTransport,
+  type RequestScope,
   type RetryPolicy,
 } from "./http.ts";
 import { IdentityClient } from "./identity.ts";
@@ -88,6 +89,7 @@ export {
   type HttpTransportOptions,
   type RateLimiter,
   requestKind,
+  type RequestScope,
   RequestStats,
   RETRY_STATUSES,
   retryAfterMs,
@@ -123,7 +125,7 @@ export interface OpenCloudOptions {
   fetch?: FetchLike;
   clock?: Clock;
   logger?: Logger;
-  /** Global request id (`req-<uuid>`); default: a fresh one. */
+  /** Request id of calls made outside any run's scope (`req-<uuid>`); default: a fresh one. */
   requestId?: string;
   /** Per-request timeout; default clouds.yaml `api_timeout`, then 60 s. */
   timeoutMs?: number;
@@ -141,12 +143,16 @@ export interface Cloud {
   transport: HttpTransport;
   /** Keystone admin calls. */
   identity: IdentityClient;
-  /** The run's global request id. */
+  /** The request id of calls made without a scope. */
   requestId: string;
-  /** Authenticates, finds the endpoint and negotiates once; later calls get the same client. */
-  blockStorage(): Promise<CinderClient>;
+  /**
+   * Authenticates, finds the endpoint and negotiates once; later calls get the same client. With
+   * a `scope`, the client's requests (and any authentication or negotiation they trigger) carry
+   * that scope's request id and are counted in its stats.
+   */
+  blockStorage(scope?: RequestScope): Promise<CinderClient>;
   /** The block-storage endpoint chosen (for `doctor`). */
-  blockStorageEndpoint(): Promise<EndpointInfo>;
+  blockStorageEndpoint(scope?: RequestScope): Promise<EndpointInfo>;
   /** Server range and chosen microversion (for `doctor`). */
   microversion(): Promise<MicroversionInfo>;
   /** Request counts so far. */
@@ -246,10 +252,10 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
   let endpointPromise: Promise<EndpointInfo> | undefined;
   let negotiated: Promise<{ client: CinderClient; info: MicroversionInfo }> | undefined;
 
-  const blockStorageEndpoint = (): Promise<EndpointInfo> => {
+  const blockStorageEndpoint = (scope?: RequestScope): Promise<EndpointInfo> => {
     endpointPromise ??= (async () => {
-      const info = await session.tokenInfo();
-      const projectId = await session.projectId();
+      const info = await session.tokenInfo(scope);
+      const projectId = await session.projectId(scope);
       const bs = config.blockStorage;
       const iface = bs.interface ?? config.interface;
       const region = bs.regionName ?? config.regionName;
@@ -278,15 +284,16 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
     return endpointPromise;
   };
 
-  const negotiate = () => {
+  const negotiate = (scope?: RequestScope) => {
     negotiated ??= (async () => {
-      const ep = await blockStorageEndpoint();
-      const projectId = await session.projectId();
+      const ep = await blockStorageEndpoint(scope);
+      const projectId = await session.projectId(scope);
       const r = await session.request({
         method: "GET",
         url: versionDocumentUrl(ep.url),
         expected: [200, 300],
         kind: "GET versions",
+        ...(scope ? { scope } : {}),
       });
       const range = parseVersionDocument(r.body);
       const info = negotiateMicroversion({
@@ -320,7 +327,10 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
     transport,
     identity,
     requestId: transport.requestId,
-    blockStorage: async () => (await negotiate()).client,
+    blockStorage: async (scope) => {
+      const { client } = await negotiate(scope);
+      return scope ? client.withScope(scope) : client;
+    },
     blockStorageEndpoint,
     microversion: async () => (await negotiate()).info,
     stats: () => transport.stats.snapshot(),

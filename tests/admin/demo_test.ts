@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { demoOrchestratorPass } from "../../src/admin/demo.ts";
+import { demoOrchestratorPass } from "../../src/cli/demo/orchestrator.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { createEmulator } from "../../src/emulator/mod.ts";
 import { SNAPSENTRY_ACCESS_RULES } from "../../src/k8s/orchestrator.ts";

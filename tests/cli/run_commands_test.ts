@@ -1,7 +1,8 @@
 /** create-snapshots and expire-snapshots through the CLI, on the emulated cloud. */
 import assert from "node:assert/strict";
 import { emulatedCli } from "../helpers/cli.ts";
-import type { RunSummary } from "../../src/exec/types.ts";
+
+import type { SummaryJson } from "../../src/exec/mod.ts";
 
 const POLICY = {
   "x-snapsentry-managed": "true",
@@ -44,37 +45,51 @@ Deno.test("create-snapshots prints each action and a summary line, exit 0", asyn
   assert.equal(verbose.stdout.split("\n").filter((l) => /^skipped\s+skip/.test(l)).length, 6);
 });
 
-Deno.test("create-snapshots --json prints the RunSummary", async () => {
+Deno.test("create-snapshots --json prints the run summary, snake_case", async () => {
   const c = cloud();
   const r = await c.run(["create-snapshots", "--json"]);
   assert.equal(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as RunSummary;
+  const s = JSON.parse(r.stdout) as SummaryJson;
+  assert.deepEqual(Object.keys(s).sort(), [
+    "actions",
+    "api_calls",
+    "api_calls_total",
+    "counts",
+    "dry_run",
+    "duration_ms",
+    "finished_at",
+    "job",
+    "result",
+    "run_id",
+    "started_at",
+  ]);
   assert.equal(s.job, "create");
   assert.equal(s.result, "ok");
-  assert.equal(s.dryRun, false);
-  assert.match(s.runId, /^req-[0-9a-f-]{36}$/);
-  assert.match(s.startedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-  assert.equal(typeof s.durationMs, "number");
+  assert.equal(s.dry_run, false);
+  assert.match(s.run_id, /^req-[0-9a-f-]{36}$/);
+  assert.match(s.started_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.equal(typeof s.duration_ms, "number");
   assert.deepEqual(Object.keys(s.counts).sort(), [
     "adopted",
     "created",
     "deleted",
     "failed",
-    "invalidPolicies",
+    "invalid_policies",
     "kept",
-    "notDone",
+    "not_done",
     "skipped",
-    "zombiesCleaned",
+    "zombies_cleaned",
   ]);
   assert.equal(s.counts.created, 6);
-  assert.equal(s.apiCalls["POST snapshots"], 6);
-  assert.equal(s.apiCallsTotal, Object.values(s.apiCalls).reduce((a, b) => a + b, 0));
+  assert.equal(s.api_calls["POST snapshots"], 6);
+  assert.equal(s.api_calls_total, Object.values(s.api_calls).reduce((a, b) => a + b, 0));
   assert.equal(s.actions.length, 6);
   for (const a of s.actions) {
     assert.equal(a.kind, "create");
     assert.equal(a.status, "done");
-    assert.equal(a.windowStart, "2026-01-15T00:00:00Z");
-    assert.ok(a.snapshotId && a.volumeId);
+    assert.equal(a.window_start, "2026-01-15T00:00:00Z");
+    assert.ok(a.snapshot_id && a.volume_id);
+    assert.match(a.at ?? "", /^2026-01-15T12:00:\d\dZ$/);
   }
 });
 
@@ -111,22 +126,22 @@ Deno.test("create-snapshots --dry-run --now plans for that instant and changes n
     "2026-02-01T08:00:00Z",
   ]);
   assert.equal(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as RunSummary;
-  assert.equal(s.dryRun, true);
+  const s = JSON.parse(r.stdout) as SummaryJson;
+  assert.equal(s.dry_run, true);
   assert.ok(
-    s.actions.every((a) => a.status === "dry_run" && a.windowStart === "2026-02-01T00:00:00Z"),
+    s.actions.every((a) => a.status === "dry_run" && a.window_start === "2026-02-01T00:00:00Z"),
   );
   assert.equal(c.emulator.snapshots(c.project).length, 0);
 });
 
-Deno.test("expire-snapshots deletes what expired; --json is a RunSummary of job expire", async () => {
+Deno.test("expire-snapshots deletes what expired; --json is a summary of job expire", async () => {
   const c = cloud();
   assert.equal((await c.run(["create-snapshots"])).code, 0);
   c.clock.advance({ hours: 8 * 24 });
   assert.equal((await c.run(["create-snapshots"])).code, 0);
   const r = await c.run(["expire-snapshots", "--json"]);
   assert.equal(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as RunSummary;
+  const s = JSON.parse(r.stdout) as SummaryJson;
   assert.equal(s.job, "expire");
   assert.equal(s.counts.deleted, 6);
   assert.equal(s.counts.kept, 6);
@@ -142,12 +157,12 @@ Deno.test("bad flag values exit 2 with a clear message before any API call", asy
   const cases: [string[], RegExp][] = [
     [
       ["create-snapshots", "--concurrency", "0"],
-      /Cannot use --concurrency "0": expected a whole number of at least 1/,
+      /Cannot use --concurrency "0": expected a whole number from 1 to 1000/,
     ],
     [["create-snapshots", "--lane-concurrency", "two"], /Cannot use --lane-concurrency "two"/],
     [
       ["create-snapshots", "--wait-timeout", "soon"],
-      /Cannot use --wait-timeout "soon": expected a duration such as 90s, 10m or 2h/,
+      /Cannot use --wait-timeout "soon": expected a duration such as 500ms, 90s, 10m, 1h30m/,
     ],
     [
       ["create-snapshots", "--now", "yesterday"],
@@ -182,10 +197,10 @@ Deno.test("--timeout stops starting work and reports what was not done (exit 1)"
   });
   const r = await c.run(["--timeout", "1", "create-snapshots", "--concurrency", "1", "--json"]);
   assert.equal(r.code, 1);
-  const s = JSON.parse(r.stdout) as RunSummary;
+  const s = JSON.parse(r.stdout) as SummaryJson;
   assert.equal(s.result, "partial");
-  assert.ok(s.counts.notDone > 0);
-  assert.equal(s.counts.created + s.counts.notDone, 6);
+  assert.ok(s.counts.not_done > 0);
+  assert.equal(s.counts.created + s.counts.not_done, 6);
 });
 
 Deno.test("a run sends its id as the global request id on every call, and reports Cinder's request ids", async () => {
@@ -202,16 +217,16 @@ Deno.test("a run sends its id as the global request id on every call, and report
   const summary = JSON.parse(r.stdout);
   const cinderCalls = e.emulator.requestLog.filter((x) => x.path.includes("/volume/"));
   assert.ok(cinderCalls.length >= 3);
-  assert.deepEqual(new Set(cinderCalls.map((x) => x.globalRequestId)), new Set([summary.runId]));
+  assert.deepEqual(new Set(cinderCalls.map((x) => x.globalRequestId)), new Set([summary.run_id]));
   const create = summary.actions.find((a: { kind: string }) => a.kind === "create");
-  assert.equal(create.volumeId, v.id);
+  assert.equal(create.volume_id, v.id);
   const post = e.emulator.requestLog.find((x) =>
     x.method === "POST" && x.kind === "POST snapshots"
   );
-  assert.equal(create.requestId, post?.requestId);
-  assert.notEqual(create.requestId, summary.runId);
+  assert.equal(create.request_id, post?.requestId);
+  assert.notEqual(create.request_id, summary.run_id);
   const snap = e.emulator.snapshots(project)[0]!;
-  assert.equal(snap.metadata["x-snapsentry-snapshot-run-id"], summary.runId);
+  assert.equal(snap.metadata["x-snapsentry-snapshot-run-id"], summary.run_id);
   const logged = r.logs.find((l) => l.event === "snapshot_requested");
   assert.equal(logged?.request_id, post?.requestId);
 });

@@ -5,7 +5,7 @@
  * deletes the expired one only, keeps the newest and never touches an unmanaged snapshot.
  */
 import assert from "node:assert/strict";
-import type { RunSummary } from "../../src/exec/types.ts";
+import type { SummaryJson } from "../../src/exec/mod.ts";
 import { cli, type CliResult } from "../helpers/cli.ts";
 import { BACKEND, needs, type Target, withFixtures } from "./target.ts";
 
@@ -21,9 +21,9 @@ function runner(target: Target) {
     });
 }
 
-function summaryOf(r: CliResult, what: string): RunSummary {
+function summaryOf(r: CliResult, what: string): SummaryJson {
   assert.equal(r.code, 0, `${what} exit code\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return JSON.parse(r.stdout) as RunSummary;
+  return JSON.parse(r.stdout) as SummaryJson;
 }
 
 Deno.test(`contract[${BACKEND}]: CLI lifecycle subscribe → create → rerun → expire`, {
@@ -57,7 +57,7 @@ Deno.test(`contract[${BACKEND}]: CLI lifecycle subscribe → create → rerun �
     const meta = (await bs.getVolume(v.id)).metadata;
     assert.equal(meta["x-snapsentry-managed"], "true");
 
-    const ours = (s: RunSummary) => s.actions.filter((a) => a.volumeId === v.id);
+    const ours = (s: SummaryJson) => s.actions.filter((a) => a.volume_id === v.id);
     const managedSnapshots = async () =>
       (await bs.listSnapshots({ volumeId: v.id })).filter((s) => s.id !== unmanaged);
 
@@ -66,7 +66,7 @@ Deno.test(`contract[${BACKEND}]: CLI lifecycle subscribe → create → rerun �
     const created = ours(first).filter((a) => a.kind === "create" && a.status === "done");
     assert.equal(created.length, 1, JSON.stringify(ours(first)));
     assert.equal(created[0]!.policy, "daily");
-    const firstId = created[0]!.snapshotId!;
+    const firstId = created[0]!.snapshot_id!;
     fx.trackSnapshot(cloud, firstId);
     let snaps = await managedSnapshots();
     assert.deepEqual(snaps.map((s) => s.id), [firstId]);
@@ -90,7 +90,7 @@ Deno.test(`contract[${BACKEND}]: CLI lifecycle subscribe → create → rerun �
     );
     const created2 = ours(second).filter((a) => a.kind === "create" && a.status === "done");
     assert.equal(created2.length, 1, JSON.stringify(ours(second)));
-    const secondId = created2[0]!.snapshotId!;
+    const secondId = created2[0]!.snapshot_id!;
     fx.trackSnapshot(cloud, secondId);
     assert.notEqual(secondId, firstId);
     snaps = await managedSnapshots();
@@ -103,9 +103,9 @@ Deno.test(`contract[${BACKEND}]: CLI lifecycle subscribe → create → rerun �
       "expire-snapshots",
     );
     const expired = ours(expire).filter((a) => a.kind === "expire" && a.status === "done");
-    assert.deepEqual(expired.map((a) => a.snapshotId), [firstId], JSON.stringify(ours(expire)));
+    assert.deepEqual(expired.map((a) => a.snapshot_id), [firstId], JSON.stringify(ours(expire)));
     assert.ok(
-      !expire.actions.some((a) => a.snapshotId === unmanaged && a.kind === "expire"),
+      !expire.actions.some((a) => a.snapshot_id === unmanaged && a.kind === "expire"),
       "the unmanaged snapshot is not a candidate",
     );
     await fx.waitGone(cloud, "snapshot", firstId);

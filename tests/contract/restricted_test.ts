@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { createAdminIdentity } from "../../src/admin/identity.ts";
-import type { RunSummary } from "../../src/exec/types.ts";
+import type { SummaryJson } from "../../src/exec/mod.ts";
 import { SNAPSENTRY_ACCESS_RULES } from "../../src/k8s/orchestrator.ts";
 import { cli } from "../helpers/cli.ts";
 import { BACKEND, needs, withFixtures } from "./target.ts";
@@ -96,8 +96,8 @@ Deno.test(
 
         const created = await run(["create-snapshots", "--json"]);
         assert.ok(created.code === 0 || created.code === 1, created.stderr);
-        const summary = JSON.parse(created.stdout) as RunSummary;
-        const mine = summary.actions.filter((a) => a.volumeId === v.id);
+        const summary = JSON.parse(created.stdout) as SummaryJson;
+        const mine = summary.actions.filter((a) => a.volume_id === v.id);
         assert.deepEqual(mine.map((a) => [a.kind, a.status]), [["create", "done"]], created.stdout);
 
         const status = await run(["status", "--json"]);
@@ -114,8 +114,8 @@ Deno.test(
           target.clock.now().add({ hours: 72 }).toString(),
         ]);
         assert.ok(expired.code === 0 || expired.code === 1, expired.stderr);
-        const kept = (JSON.parse(expired.stdout) as RunSummary).actions.filter((a) =>
-          a.volumeId === v.id
+        const kept = (JSON.parse(expired.stdout) as SummaryJson).actions.filter((a) =>
+          a.volume_id === v.id
         );
         // Expired, but the newest available snapshot of an enabled policy stays (min-keep guard).
         assert.deepEqual(kept.map((a) => [a.kind, a.status]), [["keep", "skipped"]]);

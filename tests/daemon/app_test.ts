@@ -15,7 +15,7 @@ Deno.test("GET /healthz is 200 while the scheduler runs, 503 when stopped or sto
   r = await h.app.request("/healthz");
   assert.equal(r.status, 200);
   assert.deepEqual(await r.json(), { status: "ok" });
-  h.setStopping(true);
+  h.setStopping();
   r = await h.app.request("/healthz");
   assert.equal(r.status, 503);
   assert.deepEqual(await r.json(), { status: "stopping" });
@@ -39,8 +39,8 @@ Deno.test("GET /readyz: 503 with a reason until the cloud answered, 200 after, 5
   assert.equal(r.status, 503);
   const body = await r.json();
   assert.equal(body.reason, "cloud_check_failed");
-  assert.equal(body.errorCode, "transport_error");
-  assert.equal(body.lastSuccessAt, "2026-01-15T12:03:00Z");
+  assert.equal(body.error_code, "transport_error");
+  assert.equal(body.last_success_at, "2026-01-15T12:03:00Z");
 
   h.clock.advance({ seconds: 10 });
   h.health.success();
@@ -67,18 +67,20 @@ Deno.test("GET /status: schedules, last run with start/end/result/counts, next r
   const [create, expire] = body.jobs;
   assert.equal(create.job, "create");
   assert.equal(create.schedule, "*/10 * * * *");
-  assert.deepEqual(create.nextRuns, [
+  assert.deepEqual(create.next_runs, [
     "2026-01-15T12:20:00Z",
     "2026-01-15T12:30:00Z",
     "2026-01-15T12:40:00Z",
   ]);
-  assert.equal(create.lastRun.startedAt, "2026-01-15T12:10:00Z");
-  assert.equal(create.lastRun.finishedAt, "2026-01-15T12:10:00Z");
-  assert.equal(create.lastRun.result, "ok");
-  assert.equal(create.lastRun.counts.created, 2);
+  assert.equal(create.last_run.started_at, "2026-01-15T12:10:00Z");
+  assert.equal(create.last_run.finished_at, "2026-01-15T12:10:00Z");
+  assert.equal(create.last_run.result, "ok");
+  assert.equal(create.last_run.counts.created, 2);
+  assert.equal(create.last_run.counts.zombies_cleaned, 0, "machine output is snake_case");
+  assert.equal(body.observed_at, "2026-01-15T12:10:00Z", "the run's view became the history's");
   assert.equal(expire.timezone, "Europe/Berlin");
-  assert.equal(expire.nextRuns[0], "2026-01-16T02:00:00Z", "03:00 CET");
-  assert.equal(expire.lastRun, null);
+  assert.equal(expire.next_runs[0], "2026-01-16T02:00:00Z", "03:00 CET");
+  assert.equal(expire.last_run, null);
   h.scheduler.stop();
   await h.scheduler.drain();
 });
@@ -95,7 +97,7 @@ Deno.test("GET /status never shows a failed run's error text, only its code", as
   h.clock.set("2026-01-15T12:10:00Z");
   await settle();
   const text = await (await h.app.request("/status")).text();
-  assert.match(text, /"errorCode":"transport_error"/);
+  assert.match(text, /"error_code":"transport_error"/);
   assert.doesNotMatch(text, /keystone\.internal/);
   const page = await (await h.app.request("/")).text();
   assert.doesNotMatch(page, /keystone\.internal/);
@@ -105,9 +107,9 @@ Deno.test("GET /status never shows a failed run's error text, only its code", as
 
 Deno.test("GET /metrics is valid exposition with the text/plain 0.0.4 content type", async () => {
   const h = appHarness();
-  sampleVolumes(h.engine);
   h.scheduler.start({ runAtStart: true });
   await settle();
+  sampleVolumes(h.history);
   const r = await h.app.request("/metrics");
   assert.equal(r.status, 200);
   assert.equal(r.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
@@ -129,9 +131,9 @@ Deno.test("GET /metrics is valid exposition with the text/plain 0.0.4 content ty
   await h.scheduler.drain();
 });
 
-Deno.test("GET /metrics and / still answer when the cloud cannot give volume data", async () => {
+Deno.test("GET /metrics and / answer before the daemon has observed the cloud, without calling it", async () => {
   const h = appHarness();
-  h.engine.freshnessError = new TransportError("down", { method: "GET", url: "x" });
+  h.engine.observeError = new TransportError("down", { method: "GET", url: "x" });
   const m = await h.app.request("/metrics");
   assert.equal(m.status, 200);
   const samples = validateExposition(await m.text());
@@ -139,11 +141,22 @@ Deno.test("GET /metrics and / still answer when the cloud cannot give volume dat
   const page = await h.app.request("/");
   assert.equal(page.status, 200);
   assert.match(await page.text(), /Volume data is unavailable right now/);
+  assert.equal(h.engine.observeCalls + h.engine.calls.probe, 0, "a request never calls the cloud");
+});
+
+Deno.test("50 page views and scrapes make no API call: they are served from the history", async () => {
+  const h = appHarness();
+  sampleVolumes(h.history);
+  for (let i = 0; i < 25; i++) {
+    assert.equal((await h.app.request("/")).status, 200);
+    assert.equal((await h.app.request("/metrics")).status, 200);
+  }
+  assert.equal(h.engine.observeCalls + h.engine.calls.probe, 0);
 });
 
 Deno.test("GET / is escaped HTML with a strict CSP and no script", async () => {
   const h = appHarness();
-  sampleVolumes(h.engine);
+  sampleVolumes(h.history);
   const r = await h.app.request("/");
   assert.equal(r.status, 200);
   assert.match(r.headers.get("content-type") ?? "", /text\/html/);

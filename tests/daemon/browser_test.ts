@@ -76,7 +76,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const h = appHarness();
-    sampleVolumes(h.engine);
+    sampleVolumes(h.history);
     h.scheduler.start({ runAtStart: true });
     await settle();
     h.health.success();

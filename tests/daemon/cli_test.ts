@@ -14,7 +14,7 @@ Deno.test("daemon --help lists the flags with their defaults and an example", as
       /--bind-address <host:port>.*\(default: "127\.0\.0\.1:8080"\)/s,
       /--schedule-timezone <zone>/,
       /--run-at-start/,
-      /--shutdown-timeout <seconds>.*\(default: "60"\)/s,
+      /--shutdown-timeout <duration>.*\(default: 1m\)/s,
       /--metrics-per-volume \[bool\]/,
       /--concurrency <n>/,
       /--stuck-after <duration>/,

@@ -6,12 +6,12 @@ import type { Clock } from "../../src/clock.ts";
 import type {
   Engine,
   EngineRunOptions,
-  FreshnessEntry,
   JobName,
+  Observation,
   RunCounts,
+  RunReport,
   RunSummary,
-  TimelineEvent,
-} from "../../src/exec/types.ts";
+} from "../../src/exec/mod.ts";
 
 export const ZERO_COUNTS: RunCounts = {
   created: 0,
@@ -57,9 +57,12 @@ export class FakeEngine implements Engine {
     create: { created: 2, skipped: 1 },
     expire: { deleted: 1, kept: 3, zombiesCleaned: 1 },
   };
-  freshnessRows: FreshnessEntry[] = [];
-  freshnessError: Error | null = null;
-  events: TimelineEvent[] = [];
+  /** What observe() and each run's report return as the cloud's view; default: empty. */
+  observation: Omit<Observation, "at"> = { volumes: [], snapshots: [] };
+  /** When set, observe() throws this. */
+  observeError: Error | null = null;
+  /** Calls of observe(). */
+  observeCalls = 0;
   stats: Record<string, number> = { "GET 200": 7, "POST 202": 2 };
 
   constructor(clock: Clock) {
@@ -78,7 +81,7 @@ export class FakeEngine implements Engine {
     g?.release();
   }
 
-  async #run(job: JobName, options: EngineRunOptions = {}): Promise<RunSummary> {
+  async run(job: JobName, options: EngineRunOptions = {}): Promise<RunReport> {
     this.calls[job]++;
     const started = this.clock.now();
     this.inFlight[job]++;
@@ -97,7 +100,7 @@ export class FakeEngine implements Engine {
       if (error) throw error;
       const finished = this.clock.now();
       this.completed[job]++;
-      return {
+      const summary: RunSummary = {
         job,
         runId: `run-${job}-${this.calls[job]}`,
         startedAt: started.toString(),
@@ -110,27 +113,23 @@ export class FakeEngine implements Engine {
         apiCallsTotal: 0,
         actions: [],
       };
+      return { summary, observation: { at: finished, ...this.observation } };
     } finally {
       this.inFlight[job]--;
     }
   }
 
-  create(options?: EngineRunOptions): Promise<RunSummary> {
-    return this.#run("create", options);
+  async create(options?: EngineRunOptions): Promise<RunSummary> {
+    return (await this.run("create", options)).summary;
   }
-  expire(options?: EngineRunOptions): Promise<RunSummary> {
-    return this.#run("expire", options);
+  async expire(options?: EngineRunOptions): Promise<RunSummary> {
+    return (await this.run("expire", options)).summary;
   }
-  /** Calls of freshness({ refresh: true }). */
-  refreshes = 0;
-  freshness(options: { refresh?: boolean } = {}): Promise<FreshnessEntry[]> {
-    if (options.refresh) this.refreshes++;
-    return this.freshnessError
-      ? Promise.reject(this.freshnessError)
-      : Promise.resolve(this.freshnessRows);
-  }
-  timeline(): TimelineEvent[] {
-    return this.events;
+  observe(): Promise<Observation> {
+    this.observeCalls++;
+    return this.observeError
+      ? Promise.reject(this.observeError)
+      : Promise.resolve({ at: this.clock.now(), ...this.observation });
   }
   probe(): Promise<void> {
     this.calls.probe++;

@@ -99,18 +99,20 @@ Deno.test("SIGTERM during a run: scheduling stops, the run finishes, then exit 0
   );
 });
 
-Deno.test("after each successful run the daemon refreshes the freshness view once", async () => {
+Deno.test("the daemon observes once at start, then takes each run's view: no second listing", async () => {
   const d = start();
   try {
     await settle();
-    assert.equal(d.engine.refreshes, 0);
+    assert.equal(d.engine.observeCalls, 1, "the first probe fills the history");
+    assert.equal(d.handle.history.observedAt()?.toString(), "2026-01-15T12:03:00Z");
     d.clock.set("2026-01-15T12:10:00Z");
     await settle();
-    assert.equal(d.engine.refreshes, 1);
+    assert.equal(d.engine.observeCalls, 1, "a run's own view needs no listing");
+    assert.equal(d.handle.history.observedAt()?.toString(), "2026-01-15T12:10:00Z");
     d.engine.runError.create = new TransportError("down", { method: "GET", url: "x" });
     d.clock.set("2026-01-15T12:20:00Z");
     await settle();
-    assert.equal(d.engine.refreshes, 1, "not after a failed run");
+    assert.equal(d.engine.observeCalls, 1, "nor after a failed run");
   } finally {
     d.signal("SIGTERM");
     await d.handle.done;
@@ -180,7 +182,7 @@ Deno.test("a cloud that is down makes runs fail and readiness false; the daemon 
     assert.equal(ready.status, 503);
     const body = await ready.json();
     assert.equal(body.reason, "cloud_check_failed");
-    assert.equal(body.errorCode, "transport_error");
+    assert.equal(body.error_code, "transport_error");
     assert.equal(d.handle.scheduler.status()[0]!.lastRun?.result, "failed");
     assert.equal((await d.handle.fetch(new Request("http://x/healthz"))).status, 200);
 

@@ -20,7 +20,7 @@ function setup(
     },
     clock,
     logger,
-    run: (job, signal) => job === "create" ? engine.create({ signal }) : engine.expire({ signal }),
+    run: (job, signal) => engine.run(job, { signal }),
     onRunFinished: (r) => records.push(r),
   });
   return { clock, engine, logger, records, scheduler };

@@ -490,7 +490,7 @@ async function scenario(seed: number): Promise<ScenarioResult> {
       summaries.push(s);
       trace.push(
         `    ${label} ${job} ${s.result} ${JSON.stringify(s.counts)}${
-          s.error ? ` ${s.error}` : ""
+          s.error ? ` ${s.error.code}: ${s.error.message}` : ""
         }`,
       );
       for (const msg of checkSummary(s)) v.add(`inv5/6 (${label} ${job}): ${msg}`);
@@ -594,7 +594,7 @@ async function scenario(seed: number): Promise<ScenarioResult> {
         if (n !== 1) v.add(`inv2: ${vol.id} ${p.type} window ${ws} holds ${n} good snapshots`);
       }
     }
-  } else v.add(`clean create 2 failed: ${last?.error}`);
+  } else v.add(`clean create 2 failed: ${last?.error?.message}`);
 
   // 1: nothing unmanaged was deleted, force-deleted or reset (request log and state).
   assert.ok(h.emulator.requestLog.length < 10_000, "request log truncated");

@@ -94,8 +94,8 @@ export function checkSummary(s: RunSummary): string[] {
   if (s.result === "failed") {
     if (!s.error) out.push("result failed without an error");
     if (s.actions.length > 0) {
-      out.push(`result failed after acting (${s.actions.length} actions): ${s.error}`);
+      out.push(`result failed after acting (${s.actions.length} actions): ${s.error?.message}`);
     }
-  } else if (s.error) out.push(`error "${s.error}" on a ${s.result} run`);
+  } else if (s.error) out.push(`error "${s.error.message}" on a ${s.result} run`);
   return out;
 }

@@ -8,7 +8,7 @@ import { ManualClock } from "../../src/clock.ts";
 import { SNAPSHOT_KEYS } from "../../src/core/mod.ts";
 import { createEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/mod.ts";
 import type { SnapshotRec, VolumeRec } from "../../src/emulator/mod.ts";
-import { type EngineConfig, SnapshotEngine } from "../../src/exec/engine.ts";
+import { createEngine, type EngineConfig, type SnapshotEngine } from "../../src/exec/mod.ts";
 import { MemoryLogger } from "../../src/log.ts";
 import { openCloud } from "../../src/openstack/mod.ts";
 
@@ -95,12 +95,7 @@ export function harness(
         homeDir: "/virtual",
         random: () => 0.5,
       });
-      return new SnapshotEngine({
-        blockStorage: () => cloud.blockStorage(),
-        stats: () => cloud.stats(),
-        clock,
-        logger,
-      }, config);
+      return createEngine({ cloud, clock, logger }, config);
     },
     snapshots,
     goodPerWindow() {

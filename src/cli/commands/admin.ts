@@ -36,7 +36,7 @@ import {
 import type { Cloud } from "../../openstack/mod.ts";
 import { cloudFor } from "../cloud.ts";
 import { table } from "../output.ts";
-import { type CommandContext, withExamples } from "../program.ts";
+import { type CommandContext, withExamples } from "../command.ts";
 
 const DEFAULT_TAG = ORCHESTRATOR_DEFAULTS.projectTag;
 

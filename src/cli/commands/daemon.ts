@@ -5,7 +5,6 @@
  * with an unauthenticated dashboard that could stop its scheduler).
  */
 import { type Command, Option } from "commander";
-import { UsageError } from "../../errors.ts";
 import { registerSecret } from "../../redact.ts";
 import {
   DEFAULT_BIND_ADDRESS,
@@ -15,9 +14,10 @@ import {
   resolveDaemonOptions,
   startDaemon,
 } from "../../daemon/mod.ts";
-import { type EngineFlags, engineFromContext } from "../engine.ts";
-import { type CommandContext, withExamples } from "../program.ts";
-import { addEngineOptions } from "./run.ts";
+import { formatDuration } from "../../core/mod.ts";
+import { type CommandContext, withExamples } from "../command.ts";
+import { engineFromContext } from "../engine.ts";
+import { addEngineOptions, boolFlag, durationFlag, type EngineFlags } from "../flags.ts";
 
 interface DaemonFlags extends EngineFlags {
   createSchedule: string;
@@ -25,24 +25,8 @@ interface DaemonFlags extends EngineFlags {
   bindAddress: string;
   scheduleTimezone?: string;
   runAtStart?: boolean;
-  shutdownTimeout: string;
+  shutdownTimeout?: string;
   metricsPerVolume: string | boolean;
-}
-
-/** Parses `--metrics-per-volume[=true|false]`. */
-function parseBool(flag: string, value: string | boolean): boolean {
-  if (typeof value === "boolean") return value;
-  const v = value.toLowerCase();
-  if (["true", "1", "yes", "on"].includes(v)) return true;
-  if (["false", "0", "no", "off"].includes(v)) return false;
-  throw new UsageError(`Cannot use ${flag} "${value}": expected true or false`);
-}
-
-function parseSeconds(flag: string, value: string): number {
-  if (!/^\d+$/.test(value)) {
-    throw new UsageError(`Cannot use ${flag} "${value}": expected a whole number of seconds`);
-  }
-  return Number(value);
 }
 
 export function registerDaemon(program: Command, ctx: CommandContext): void {
@@ -68,9 +52,9 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
     )
     .option("--run-at-start", "run create and expire once right after start")
     .option(
-      "--shutdown-timeout <seconds>",
-      "on SIGTERM/SIGINT, wait this long for a run in flight before cancelling it",
-      String(DEFAULT_SHUTDOWN_TIMEOUT_SECONDS),
+      "--shutdown-timeout <duration>",
+      `on SIGTERM/SIGINT, wait this long for a run in flight before cancelling it, e.g. 90s ` +
+        `(default: ${formatDuration(DEFAULT_SHUTDOWN_TIMEOUT_SECONDS * 1000)})`,
     )
     .addOption(
       new Option(
@@ -90,14 +74,20 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
           ? { scheduleTimezone: flags.scheduleTimezone }
           : {}),
         runAtStart: flags.runAtStart === true,
-        shutdownTimeoutSeconds: parseSeconds("--shutdown-timeout", flags.shutdownTimeout),
-        metricsPerVolume: parseBool("--metrics-per-volume", flags.metricsPerVolume),
+        ...(flags.shutdownTimeout !== undefined
+          ? {
+            shutdownTimeoutSeconds: durationFlag("--shutdown-timeout", flags.shutdownTimeout) /
+              1000,
+          }
+          : {}),
+        metricsPerVolume: boolFlag("--metrics-per-volume", flags.metricsPerVolume),
         ...(apiToken !== undefined && apiToken !== "" ? { apiToken } : {}),
       }, ctx.deps.clock.now());
       // The engine validates its own flags (--concurrency, --rate-limit, …) before any API call.
       const engine = await engineFromContext(ctx, flags);
       const handle = startDaemon(options, {
         engine,
+        stuckAfterMs: engine.config.stuckAfterMs,
         clock: ctx.deps.clock,
         logger: ctx.logger(),
         ...(ctx.deps.onSignal ? { onSignal: ctx.deps.onSignal } : {}),

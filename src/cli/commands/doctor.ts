@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { cloudFor } from "../cloud.ts";
-import { type CommandContext, withExamples } from "../program.ts";
+import { type CommandContext, withExamples } from "../command.ts";
 
 export function registerDoctor(program: Command, ctx: CommandContext): void {
   const cmd = program.command("doctor")

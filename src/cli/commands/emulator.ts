@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { createEmulator } from "../../emulator/mod.ts";
 import { UsageError } from "../../errors.ts";
-import { type CommandContext, withExamples } from "../program.ts";
+import { type CommandContext, withExamples } from "../command.ts";
 
 export function registerEmulator(program: Command, ctx: CommandContext): void {
   const cmd = program.command("emulator")

@@ -1,5 +1,5 @@
 /** Every command, in help order. Each file registers one command (or group) on the program. */
-import type { RegisterCommand } from "../program.ts";
+import type { RegisterCommand } from "../command.ts";
 import { registerAdmin } from "./admin.ts";
 import { registerDaemon } from "./daemon.ts";
 import { registerDemo } from "./demo.ts";

@@ -5,11 +5,10 @@
  */
 import type { Command } from "commander";
 import { type Forecast, forecast, formatUtc } from "../../core/mod.ts";
-import { UsageError } from "../../errors.ts";
-import { type EngineFlags, engineFromContext } from "../engine.ts";
+import { type CommandContext, withExamples } from "../command.ts";
+import { engineFromContext } from "../engine.ts";
 import { cloudFor } from "../cloud.ts";
-import { type CommandContext, withExamples } from "../program.ts";
-import { addEngineOptions, parseNow } from "./run.ts";
+import { addEngineOptions, type EngineFlags, intFlag, nowFlag } from "../flags.ts";
 
 export function registerPlan(program: Command, ctx: CommandContext): void {
   const cmd = addEngineOptions(
@@ -20,21 +19,15 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       .option("--json", "machine-readable output"),
     "plan",
   ).action(async (flags: { now?: string; days?: string; json?: boolean } & EngineFlags) => {
-    const now = parseNow(flags.now) ?? ctx.deps.clock.now();
-    let days: number | undefined;
-    if (flags.days !== undefined) {
-      if (!/^\d+$/.test(flags.days) || Number(flags.days) < 1 || Number(flags.days) > 3660) {
-        throw new UsageError(
-          `Cannot use --days "${flags.days}": expected a whole number from 1 to 3660`,
-        );
-      }
-      days = Number(flags.days);
-    }
+    const now = nowFlag(flags.now) ?? ctx.deps.clock.now();
+    const days = flags.days === undefined
+      ? undefined
+      : intFlag("--days", flags.days, { min: 1, max: 3660 });
     const engine = await engineFromContext(ctx, {
       ...(flags.stuckAfter !== undefined ? { stuckAfter: flags.stuckAfter } : {}),
       ...(flags.rateLimit !== undefined ? { rateLimit: flags.rateLimit } : {}),
     });
-    const { create, expire, observation } = await engine.planNow(now);
+    const { create, expire, observation } = await engine.plan(now);
     let fc: Forecast | undefined;
     if (days !== undefined) {
       const cinder = await (await cloudFor(ctx)).blockStorage();

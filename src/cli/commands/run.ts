@@ -3,55 +3,11 @@
  * Exit 0 when everything planned succeeded, 1 when any volume or snapshot failed or a policy was
  * invalid, 2 on usage or configuration errors.
  */
-import { type Command, Option } from "commander";
-import { UsageError } from "../../errors.ts";
-import type { ActionOutcome, RunSummary } from "../../exec/types.ts";
-import { type EngineFlags, engineFromContext } from "../engine.ts";
-import { type CommandContext, withExamples } from "../program.ts";
-
-/** Parses `--now` (an RFC 3339 instant with offset or Z). */
-export function parseNow(value: string | undefined): Temporal.Instant | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return Temporal.Instant.from(value);
-  } catch {
-    throw new UsageError(
-      `Cannot use --now "${value}": expected an RFC 3339 instant such as 2026-03-01T08:00:00Z`,
-    );
-  }
-}
-
-/**
- * Adds the engine flags shared by the run commands, `plan` and the daemon. `plan` gets only those
- * that change what it shows or how it talks to the cloud: it never creates and never notifies.
- */
-export function addEngineOptions(
-  cmd: Command,
-  job: "create" | "expire" | "both" | "plan",
-): Command {
-  if (job === "create" || job === "both") {
-    cmd.option("--concurrency <n>", "server groups snapshotted in parallel", "8")
-      .option(
-        "--lane-concurrency <n>",
-        "parallel creates for multi-attached and unattached volumes",
-        "1",
-      )
-      .option(
-        "--wait-timeout <duration>",
-        "how long to wait for snapshots to become available",
-        "10m",
-      );
-  }
-  cmd
-    .option("--rate-limit <rps>", "at most this many API requests per second")
-    .option("--stuck-after <duration>", "a snapshot creating for longer is a zombie", "2h");
-  if (job === "plan") return cmd;
-  return cmd
-    .addOption(
-      new Option("--webhook-on <when>", "send webhooks on failure only, or always (summary)")
-        .choices(["failure", "always"]).default("failure"),
-    );
-}
+import type { Command } from "commander";
+import { type ActionOutcome, type RunSummary, summaryJson } from "../../exec/mod.ts";
+import { type CommandContext, withExamples } from "../command.ts";
+import { engineFromContext } from "../engine.ts";
+import { addEngineOptions, type EngineFlags, nowFlag } from "../flags.ts";
 
 const LABEL: Record<string, string> = {
   create: "create",
@@ -82,7 +38,7 @@ export function reportRun(
   verbose: boolean,
 ) {
   if (summary.result !== "ok") ctx.setExitCode(1);
-  if (json) return ctx.json(summary);
+  if (json) return ctx.json(summaryJson(summary));
   const shown = summary.actions.filter((a) =>
     verbose || (a.kind !== "skip" && a.kind !== "keep") || a.status === "failed"
   );
@@ -98,7 +54,7 @@ export function reportRun(
         (summary.durationMs / 1000).toFixed(1)
       } s`,
   );
-  if (summary.error) ctx.out(`error: ${summary.error}`);
+  if (summary.error) ctx.out(`error (${summary.error.code}): ${summary.error.message}`);
 }
 
 interface RunFlags extends EngineFlags {
@@ -110,7 +66,7 @@ interface RunFlags extends EngineFlags {
 
 export function registerRun(program: Command, ctx: CommandContext): void {
   const run = (job: "create" | "expire") => async (flags: RunFlags) => {
-    const now = parseNow(flags.now);
+    const now = nowFlag(flags.now);
     const engine = await engineFromContext(ctx, flags);
     const options = { dryRun: flags.dryRun ?? false, ...(now ? { now } : {}) };
     const summary = job === "create" ? await engine.create(options) : await engine.expire(options);

@@ -8,17 +8,16 @@ import {
   type AgeThreshold,
   formatAge,
   formatUtc,
-  parseDuration,
   parsePolicyType,
   planStatus,
   type PolicyType,
   type StatusReport,
 } from "../../core/mod.ts";
 import { UsageError } from "../../errors.ts";
+import { type CommandContext, withExamples } from "../command.ts";
 import { engineFromContext } from "../engine.ts";
+import { durationFlag, nowFlag } from "../flags.ts";
 import { table } from "../output.ts";
-import { type CommandContext, withExamples } from "../program.ts";
-import { parseNow } from "./run.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -46,12 +45,7 @@ export function parseThresholds(
           }
           age = part.slice(eq + 1);
         }
-        let seconds: number;
-        try {
-          seconds = parseDuration(age, flag, { minMs: 1000 }) / 1000;
-        } catch (e) {
-          throw new UsageError((e as Error).message.replace(/^Cannot parse/, "Cannot use"));
-        }
+        const seconds = durationFlag(flag, age, { minMs: 1000 }) / 1000;
         const t = (out[key] ??= {});
         if (flag === "--warn") t.warnSeconds = seconds;
         else t.critSeconds = seconds;
@@ -111,7 +105,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
     .option("--json", "machine-readable output")
     .action(async (flags: { warn?: string[]; crit?: string[]; now?: string; json?: boolean }) => {
       const thresholds = parseThresholds(flags.warn, flags.crit);
-      const now = parseNow(flags.now) ?? ctx.deps.clock.now();
+      const now = nowFlag(flags.now) ?? ctx.deps.clock.now();
       const engine = await engineFromContext(ctx);
       const obs = await engine.observe();
       const report = planStatus({

@@ -26,7 +26,7 @@ import { SnapsentryError, UsageError } from "../../errors.ts";
 import { hasStatus } from "../../openstack/mod.ts";
 import type { BlockStorageApi, Volume } from "../../openstack/types.ts";
 import { blockStorage } from "../cloud.ts";
-import { type CommandContext, withExamples } from "../program.ts";
+import { type CommandContext, withExamples } from "../command.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

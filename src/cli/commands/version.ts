@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { BUILD_INFO } from "../../build_info.ts";
-import { type CommandContext, withExamples } from "../program.ts";
+import { type CommandContext, withExamples } from "../command.ts";
 
 /** Version information; works without --cloud. */
 export function versionInfo(): Record<string, string> {

@@ -3,20 +3,21 @@
  * orchestrator pass as the emulated admin against an in-process emulated Kubernetes API, prints
  * what it created, then runs a second pass to show that nothing changes.
  */
-import type { Clock } from "../clock.ts";
-import type { Emulator } from "../emulator/emulator.ts";
-import { KubernetesEmulator } from "../emulator/kubernetes.ts";
-import { KubernetesClient } from "../k8s/client.ts";
-import { deploymentName, secretName } from "../k8s/desired.ts";
+import { createAdminIdentity } from "../../admin/mod.ts";
+import type { Clock } from "../../clock.ts";
+import type { Emulator } from "../../emulator/mod.ts";
+import { KubernetesEmulator } from "../../emulator/kubernetes.ts";
 import {
+  type Deployment,
+  deploymentName,
+  KubernetesClient,
   ORCHESTRATOR_DEFAULTS,
   type OrchestratorOptions,
   reconcileOnce,
-} from "../k8s/orchestrator.ts";
-import type { Deployment } from "../k8s/types.ts";
-import { type Logger, nullLogger } from "../log.ts";
-import { defineCloudConfig, openCloud } from "../openstack/mod.ts";
-import { createAdminIdentity } from "./identity.ts";
+  secretName,
+} from "../../k8s/mod.ts";
+import { type Logger, nullLogger } from "../../log.ts";
+import { defineCloudConfig, openCloud } from "../../openstack/mod.ts";
 
 export interface DemoOrchestratorSummary {
   projectId: string;

@@ -1,0 +1,179 @@
+/**
+ * Every flag parser of the CLI, in one place and with one grammar each: durations (the one
+ * grammar of `core/duration.ts`), booleans (`core/values.ts`), whole numbers, instants. Each
+ * refuses bad input with a usage error that names the flag, the value and what was expected.
+ * The run flags' defaults come from the engine (`ENGINE_DEFAULTS`), never from help strings.
+ */
+import { type Command, Option } from "commander";
+import {
+  type DurationBounds,
+  DurationError,
+  formatDuration,
+  parseBool,
+  parseDuration,
+  PolicyValueError,
+} from "../core/mod.ts";
+import { UsageError } from "../errors.ts";
+import { ENGINE_DEFAULTS, type EngineConfig, type WebhookConfig } from "../exec/mod.ts";
+import type { GlobalOptions } from "./context.ts";
+
+/** A parser's RangeError as a usage error: `Cannot use --flag "value": expected …`. */
+function usage(flag: string, value: string, expected: string): UsageError {
+  return new UsageError(`Cannot use ${flag} "${value}": expected ${expected}`);
+}
+
+/** A duration flag in milliseconds (`500ms 90s 10m 1h30m 2d 1w`; a bare number is seconds). */
+export function durationFlag(flag: string, value: string, bounds: DurationBounds = {}): number {
+  try {
+    return parseDuration(value, flag, bounds);
+  } catch (e) {
+    if (e instanceof DurationError) throw usage(flag, value, e.expected);
+    throw e;
+  }
+}
+
+/** A boolean flag (`--flag`, `--flag=false`, any form of the one boolean grammar). */
+export function boolFlag(flag: string, value: string | boolean): boolean {
+  if (typeof value === "boolean") return value;
+  try {
+    return parseBool(value, flag);
+  } catch (e) {
+    if (e instanceof PolicyValueError) throw usage(flag, value, e.expected);
+    throw e;
+  }
+}
+
+/** A whole number from `min` to `max` (a 400-digit number is refused, not read as Infinity). */
+export function intFlag(
+  flag: string,
+  value: string,
+  range: { min?: number; max?: number } = {},
+): number {
+  const min = range.min ?? 1;
+  const max = range.max ?? 1_000_000;
+  const n = /^\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw usage(flag, value, `a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** `--now`: an RFC 3339 instant with an offset or Z. */
+export function nowFlag(value: string | undefined): Temporal.Instant | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return Temporal.Instant.from(value);
+  } catch {
+    throw usage("--now", value, "an RFC 3339 instant such as 2026-03-01T08:00:00Z");
+  }
+}
+
+/** The global `--timeout`: a duration; a bare number is seconds as in the Go tool; 0 = none. */
+export function timeoutFlag(value: string): number {
+  return durationFlag("--timeout", value, { minMs: 1000, allowZero: true });
+}
+
+/** Run flags shared by create-snapshots, expire-snapshots, plan and daemon. */
+export interface EngineFlags {
+  concurrency?: string;
+  laneConcurrency?: string;
+  rateLimit?: string;
+  waitTimeout?: string;
+  stuckAfter?: string;
+  webhookOn?: string;
+}
+
+const STUCK_BOUNDS: DurationBounds = { minMs: 60_000 };
+const WAIT_BOUNDS: DurationBounds = { minMs: 1000 };
+
+/**
+ * Adds the engine flags shared by the run commands, `plan` and the daemon. `plan` gets only those
+ * that change what it shows or how it talks to the cloud: it never creates and never notifies.
+ */
+export function addEngineOptions(
+  cmd: Command,
+  job: "create" | "expire" | "both" | "plan",
+): Command {
+  const d = ENGINE_DEFAULTS;
+  if (job === "create" || job === "both") {
+    cmd.option(
+      "--concurrency <n>",
+      `server groups snapshotted in parallel (default: ${d.concurrency})`,
+    )
+      .option(
+        "--lane-concurrency <n>",
+        `parallel creates for multi-attached and unattached volumes (default: ${d.laneConcurrency})`,
+      )
+      .option(
+        "--wait-timeout <duration>",
+        `how long to wait for snapshots to become available, e.g. 10m or 1h30m (default: ${
+          formatDuration(d.waitTimeoutMs)
+        })`,
+      );
+  }
+  cmd
+    .option("--rate-limit <rps>", "at most this many API requests per second")
+    .option(
+      "--stuck-after <duration>",
+      `a snapshot creating for longer is a zombie, e.g. 2h or 1d (default: ${
+        formatDuration(d.stuckAfterMs)
+      })`,
+    );
+  if (job === "plan") return cmd;
+  return cmd
+    .addOption(
+      new Option("--webhook-on <when>", "send webhooks on failure only, or always (summary)")
+        .choices(["failure", "always"]).default("failure"),
+    );
+}
+
+/** Validates the run flags (before any API call) into an engine config. */
+export function engineConfigFrom(globals: GlobalOptions, flags: EngineFlags): {
+  config: Partial<EngineConfig>;
+  rateLimitPerSecond?: number;
+} {
+  const d = ENGINE_DEFAULTS;
+  const config: Partial<EngineConfig> = {
+    concurrency: flags.concurrency === undefined
+      ? d.concurrency
+      : intFlag("--concurrency", flags.concurrency, { max: 1000 }),
+    laneConcurrency: flags.laneConcurrency === undefined
+      ? d.laneConcurrency
+      : intFlag("--lane-concurrency", flags.laneConcurrency, { max: 1000 }),
+    timeoutMs: globals.timeoutMs,
+  };
+  if (flags.waitTimeout !== undefined) {
+    config.waitTimeoutMs = durationFlag("--wait-timeout", flags.waitTimeout, WAIT_BOUNDS);
+  }
+  if (flags.stuckAfter !== undefined) {
+    config.stuckAfterMs = durationFlag("--stuck-after", flags.stuckAfter, STUCK_BOUNDS);
+  }
+  let rateLimitPerSecond: number | undefined;
+  if (flags.rateLimit !== undefined) {
+    const r = Number(flags.rateLimit);
+    if (!/^\d+(\.\d+)?$/.test(flags.rateLimit.trim()) || !Number.isFinite(r) || r <= 0 || r > 1e6) {
+      throw usage("--rate-limit", flags.rateLimit, "requests per second above 0, e.g. 10");
+    }
+    rateLimitPerSecond = r;
+  }
+  if (globals.webhookUrl) config.webhook = webhookConfig(globals, flags.webhookOn ?? "failure");
+  return { config, ...(rateLimitPerSecond ? { rateLimitPerSecond } : {}) };
+}
+
+function webhookConfig(globals: GlobalOptions, on: string): WebhookConfig {
+  const raw = globals.webhookUrl!;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+    throw usage("--webhook-url", raw, "an http(s) URL");
+  }
+  if (on !== "failure" && on !== "always") throw usage("--webhook-on", on, '"failure" or "always"');
+  const webhook: WebhookConfig = { url: raw, on };
+  if (globals.webhookUsername) webhook.username = globals.webhookUsername;
+  if (globals.webhookPassword) webhook.password = globals.webhookPassword;
+  return webhook;
+}

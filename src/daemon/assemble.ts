@@ -1,0 +1,131 @@
+/**
+ * The daemon's parts wired together, with no I/O: the scheduler (whose jobs are engine runs), the
+ * health tracker, the metrics, the history and the HTTP app, plus the one probe that keeps
+ * readiness current. `startDaemon` adds the socket, the timers and the signals; the daemon tests
+ * use this same assembly with a fake engine, so they test the production wiring.
+ */
+import { BUILD_INFO } from "../build_info.ts";
+import type { Clock } from "../clock.ts";
+import { describeError, errorCodeOf } from "../errors.ts";
+import type { Engine } from "../exec/mod.ts";
+import type { Logger } from "../log.ts";
+import { type BuildInfo, createApp } from "./app.ts";
+import { HealthTracker } from "./health.ts";
+import { DaemonHistory } from "./history.ts";
+import { DaemonMetrics } from "./metrics.ts";
+import type { DaemonOptions } from "./options.ts";
+import { Scheduler } from "./scheduler.ts";
+
+/** What the daemon is built from. */
+export interface AssembleDeps {
+  engine: Pick<Engine, "run" | "observe" | "probe" | "requestStats">;
+  clock: Clock;
+  logger: Logger;
+  build?: BuildInfo;
+  /** The engine's zombie threshold, so the history's verdicts match the planner's. */
+  stuckAfterMs?: number;
+}
+
+/** The assembled daemon. */
+export interface DaemonParts {
+  scheduler: Scheduler;
+  health: HealthTracker;
+  metrics: DaemonMetrics;
+  history: DaemonHistory;
+  /** The Hono app's fetch handler. */
+  fetch: (request: Request) => Response | Promise<Response>;
+  /**
+   * One probe: authenticate if needed and make one cheap Cinder call (readiness), and, while the
+   * history has no observation and no run is going, observe once so the page and metrics have
+   * data before the first run. Never throws.
+   */
+  probe(): Promise<void>;
+  /** Marks the daemon as stopping: `/healthz` answers 503 and triggers are refused. */
+  setStopping(): void;
+}
+
+/** Builds the parts; see the module doc. */
+export function assembleDaemon(options: DaemonOptions, deps: AssembleDeps): DaemonParts {
+  const { engine, clock } = deps;
+  const logger = deps.logger.with({ component: "daemon" });
+  const build = deps.build ?? BUILD_INFO;
+  // Ready means a successful contact within the last probe interval (plus one interval of grace,
+  // so a probe that takes a few seconds does not flap readiness).
+  const health = new HealthTracker(clock, {
+    staleAfterMs: 2 * options.probeIntervalSeconds * 1000,
+  });
+  const metrics = new DaemonMetrics({ perVolume: options.metricsPerVolume });
+  const history = new DaemonHistory({
+    clock,
+    ...(deps.stuckAfterMs !== undefined ? { stuckAfterMs: deps.stuckAfterMs } : {}),
+  });
+
+  const scheduler = new Scheduler({
+    schedules: options.schedules,
+    clock,
+    logger,
+    run: (job, signal) => engine.run(job, { signal }),
+    onRunFinished: (record, report) => {
+      metrics.recordRun(record);
+      // The run's own outcomes and its last view of the cloud: no second listing.
+      if (report) history.recordRun(report);
+      const at = Temporal.Instant.from(record.finishedAt);
+      if (record.result === "failed") health.failure(record.errorCode ?? "unexpected_error", at);
+      else health.success(at);
+    },
+  });
+
+  let stopping = false;
+  const app = createApp({
+    scheduler,
+    history,
+    engine,
+    health,
+    metrics,
+    clock,
+    logger,
+    build,
+    ...(options.apiToken !== undefined ? { apiToken: options.apiToken } : {}),
+    stopping: () => stopping,
+  });
+
+  let cloudDown = false;
+  async function probe(): Promise<void> {
+    try {
+      await engine.probe();
+      health.success();
+      if (cloudDown) logger.info("cloud_recovered", {});
+      cloudDown = false;
+    } catch (error) {
+      health.failure(errorCodeOf(error));
+      // Log the transition at warn and repeats at debug, so a long outage does not flood logs.
+      (cloudDown ? logger.debug : logger.warn).call(logger, "cloud_probe_failed", {
+        error_code: errorCodeOf(error),
+        error: describeError(error),
+      });
+      cloudDown = true;
+      return;
+    }
+    if (history.observedAt() !== null || scheduler.busy) return;
+    try {
+      history.observe(await engine.observe());
+    } catch (error) {
+      logger.warn("observation_failed", {
+        error_code: errorCodeOf(error),
+        error: describeError(error),
+      });
+    }
+  }
+
+  return {
+    scheduler,
+    health,
+    metrics,
+    history,
+    fetch: app.fetch,
+    probe,
+    setStopping: () => {
+      stopping = true;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * What the daemon remembers between runs, for the status page and the per-volume metrics: the
+ * freshness rows (newest good snapshot and verdict per volume and policy) and a 14-day timeline of
+ * snapshot events. It is fed by what the daemon already has: each run's outcomes (created,
+ * expired, failed) and the run's last view of the cloud, plus one observation at start. It never
+ * calls the cloud, so a page view or a scrape costs no API call.
+ *
+ * Freshness is computed once per observation (the status planner is not cheap at 10,000 volumes);
+ * ages are recomputed at each scrape from the newest snapshot's time, which is cheap.
+ */
+import type { Clock } from "../clock.ts";
+import { formatUtc, SNAPSHOT_KEYS } from "../core/mod.ts";
+import {
+  type FreshnessEntry,
+  freshnessOf,
+  type Observation,
+  type RunReport,
+  type TimelineEvent,
+} from "../exec/mod.ts";
+
+export const TIMELINE_DAYS = 14;
+const TIMELINE_MAX_EVENTS = 50_000;
+
+export interface HistoryOptions {
+  clock: Clock;
+  /** The engine's zombie threshold, so verdicts match the planner's. */
+  stuckAfterMs?: number;
+}
+
+/** See the module doc. */
+export class DaemonHistory {
+  readonly #clock: Clock;
+  readonly #stuckAfterMs: number | undefined;
+  #freshness: FreshnessEntry[] | null = null;
+  #observedAt: Temporal.Instant | null = null;
+  #timeline: TimelineEvent[] = [];
+  #known = new Set<string>();
+
+  constructor(options: HistoryOptions) {
+    this.#clock = options.clock;
+    this.#stuckAfterMs = options.stuckAfterMs;
+  }
+
+  /** Freshness rows from the newest observation; null before the first one. */
+  freshness(): FreshnessEntry[] | null {
+    return this.#freshness;
+  }
+
+  /** When the newest observation was made; null before the first one. */
+  observedAt(): Temporal.Instant | null {
+    return this.#observedAt;
+  }
+
+  /** Recent snapshot events, oldest first. */
+  timeline(): TimelineEvent[] {
+    this.#trim();
+    return [...this.#timeline];
+  }
+
+  /** Takes in a finished run: its outcomes become events, its last view the freshness. */
+  recordRun(report: RunReport): void {
+    for (const a of report.summary.actions) {
+      if (!a.volumeId || !a.at) continue;
+      let kind: TimelineEvent["kind"] | undefined;
+      if (a.kind === "create" || a.kind === "adopt") {
+        kind = a.status === "done" ? "created" : a.status === "failed" ? "failed" : undefined;
+      } else if (a.kind === "expire" && a.status === "done") kind = "expired";
+      if (!kind) continue;
+      if (kind === "created" && a.snapshotId) {
+        if (this.#known.has(a.snapshotId)) continue;
+        this.#known.add(a.snapshotId);
+      }
+      this.#timeline.push({
+        volumeId: a.volumeId,
+        ...(a.policy ? { policy: a.policy } : {}),
+        at: a.at,
+        kind,
+        ...(a.snapshotId ? { snapshotId: a.snapshotId } : {}),
+      });
+    }
+    if (report.observation) this.observe(report.observation);
+    else if (this.#timeline.length > 2 * TIMELINE_MAX_EVENTS) this.#trim();
+  }
+
+  /**
+   * Takes in an observation: the freshness rows are computed from it once, and snapshots made
+   * within the timeline's horizon that the timeline does not know yet (made before the daemon
+   * started, or by another process) are added as created.
+   */
+  observe(obs: Observation): void {
+    this.#freshness = freshnessOf(obs, obs.at, this.#stuckAfterMs);
+    this.#observedAt = obs.at;
+    const horizon = this.#clock.now().subtract({ hours: 24 * TIMELINE_DAYS });
+    for (const s of obs.snapshots) {
+      if (this.#known.has(s.id) || Temporal.Instant.compare(s.createdAt, horizon) < 0) continue;
+      if (s.status !== "available" && s.status !== "creating") continue;
+      this.#known.add(s.id);
+      const policy = s.metadata[SNAPSHOT_KEYS.policyType];
+      this.#timeline.push({
+        volumeId: s.volumeId,
+        ...(policy ? { policy } : {}),
+        at: formatUtc(s.createdAt),
+        kind: "created",
+        snapshotId: s.id,
+      });
+    }
+    this.#trim();
+  }
+
+  /** Drops events older than the horizon and keeps the newest ones, sorted by time. */
+  #trim(): void {
+    // `at` is fixed-width RFC 3339 UTC with whole seconds, so strings compare as instants.
+    const horizon = formatUtc(this.#clock.now().subtract({ hours: 24 * TIMELINE_DAYS }));
+    this.#timeline = this.#timeline
+      .filter((e) => e.at >= horizon)
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+      .slice(-TIMELINE_MAX_EVENTS);
+    const live = new Set(this.#timeline.map((e) => e.snapshotId));
+    if (this.#known.size > 2 * live.size + 1000) {
+      this.#known = new Set([...this.#known].filter((id) => live.has(id)));
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The one delete path, used by duplicate removal, expiry, the zombie sweep and the cleanup of a
+ * run's own snapshots that went to error. A delete is sent once (a plain delete, or a force-delete
+ * that resets the status first when Cinder refuses), recorded as pending when Cinder accepts it,
+ * and confirmed with ONE listing for all of a run's deletes: gone or `deleting` is done, anything
+ * else failed. A delete is never assumed.
+ */
+import { messageOf, OpenStackHttpError, requestIdOf } from "../errors.ts";
+import type { MutationResult } from "../openstack/mod.ts";
+import type { Entry } from "./ledger.ts";
+import { listManagedSnapshots } from "./observe.ts";
+import type { RunContext } from "./run.ts";
+import type { ActionOutcome } from "./types.ts";
+
+/** Why an action was not started. */
+export const NOT_STARTED = "Not started: the run timeout was reached";
+
+/** One snapshot to delete, with what the outcome reports about it. */
+export interface DeleteTarget {
+  kind: "expire" | "dedupe" | "zombie";
+  snapshotId: string;
+  volumeId?: string;
+  policy?: string;
+  windowStart?: string;
+  reason: string;
+  /** A plain delete is refused (stuck `creating`, `error_deleting`): force-delete. */
+  force?: boolean;
+  /** The run's own snapshot that went to error (its create already counts as failed). */
+  cleanup?: boolean;
+}
+
+const DELETE_KINDS: ReadonlySet<string> = new Set(["expire", "dedupe", "zombie"]);
+
+function outcomeOf(t: DeleteTarget): Omit<ActionOutcome, "status"> {
+  return {
+    kind: t.kind,
+    snapshotId: t.snapshotId,
+    ...(t.volumeId ? { volumeId: t.volumeId } : {}),
+    ...(t.policy ? { policy: t.policy } : {}),
+    ...(t.windowStart ? { windowStart: t.windowStart } : {}),
+    reason: t.reason,
+    ...(t.cleanup ? { cleanup: true } : {}),
+  };
+}
+
+/** Records an action the run's deadline (or cancellation) kept from starting. */
+export function recordNotStarted(run: RunContext, outcome: Omit<ActionOutcome, "status">): Entry {
+  return run.ledger.record({ ...outcome, status: "not_done", reason: NOT_STARTED });
+}
+
+/** A 403 on force-delete or reset-status names the policy the credential lacks. */
+export function permissionHint(e: unknown): string {
+  if (e instanceof OpenStackHttpError && e.status === 403) {
+    return `${e.message}: the credential lacks Cinder's snapshot admin actions ` +
+      `(policies "volume_extension:snapshot_admin_actions:force_delete" and ` +
+      `"volume_extension:snapshot_admin_actions:reset_status", admin by default); ` +
+      "ask an operator to delete it or grant those policies";
+  }
+  return messageOf(e);
+}
+
+async function send(run: RunContext, t: DeleteTarget): Promise<MutationResult> {
+  const { cinder } = run;
+  if (!t.force) return await cinder.deleteSnapshot(t.snapshotId);
+  try {
+    return await cinder.forceDeleteSnapshot(t.snapshotId);
+  } catch (error) {
+    // Some clouds refuse force-delete from a given status; reset to error, then delete.
+    if (error instanceof OpenStackHttpError && (error.status === 400 || error.status === 409)) {
+      await cinder.resetSnapshotStatus(t.snapshotId, "error");
+      return await cinder.deleteSnapshot(t.snapshotId);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Sends one delete unless the run may start no new work (then it is recorded not done). Records
+ * it pending when Cinder accepted it, failed when Cinder refused it. Never throws.
+ */
+export async function sendDelete(run: RunContext, target: DeleteTarget): Promise<Entry> {
+  const outcome = outcomeOf(target);
+  if (!run.shouldStart()) return recordNotStarted(run, outcome);
+  try {
+    const r = await send(run, target);
+    return run.ledger.record({
+      ...outcome,
+      status: "pending",
+      ...(r.requestId ? { requestId: r.requestId } : {}),
+    });
+  } catch (error) {
+    const requestId = requestIdOf(error);
+    return run.ledger.record({
+      ...outcome,
+      status: "failed",
+      error: target.kind === "zombie" ? permissionHint(error) : messageOf(error),
+      ...(requestId ? { requestId } : {}),
+    });
+  }
+}
+
+/**
+ * Confirms every pending delete of the run with one listing of managed snapshots (none when there
+ * is nothing to confirm); the listing also becomes the run's view of the cloud.
+ */
+export async function confirmDeletes(run: RunContext): Promise<void> {
+  const pending = run.ledger.pending((o) => DELETE_KINDS.has(o.kind));
+  if (pending.length === 0) return;
+  let listed;
+  try {
+    listed = await listManagedSnapshots(run.cinder);
+  } catch (e) {
+    // Never assumed: a delete that cannot be confirmed is reported as failed.
+    for (const o of pending) {
+      run.ledger.settle(o, "failed", {
+        error: `Delete accepted but not confirmed: ${messageOf(e)}`,
+        errorCode: "delete_unconfirmed",
+      });
+    }
+    return;
+  }
+  run.view?.replaceSnapshots(listed, run.clock.now());
+  const after = new Map(listed.map((s) => [s.id, s]));
+  for (const o of pending) {
+    const s = after.get(o.snapshotId!);
+    if (!s || s.status === "deleting" || s.status === "deleted") run.ledger.settle(o, "done");
+    else {
+      run.ledger.settle(o, "failed", {
+        error: `Delete accepted but the snapshot is ${s.status}`,
+        errorCode: "delete_unconfirmed",
+      });
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * An `expire-snapshots` run as named steps: observe → plan (`core/plan_expire.ts`) → record what
+ * is kept → delete what expired (bounded concurrency) → sweep zombies → confirm every delete with
+ * one listing. The zombie sweep is shared with create runs.
+ */
+import { type ExpireEntry, planExpire } from "../core/mod.ts";
+import { confirmDeletes, recordNotStarted, sendDelete } from "./delete.ts";
+import { observeForRun, planInputOf } from "./observe.ts";
+import { settlePool } from "./pool.ts";
+import type { RunContext } from "./run.ts";
+import type { ActionOutcome } from "./types.ts";
+
+function expireOutcome(e: ExpireEntry, kind: ActionOutcome["kind"]): Omit<ActionOutcome, "status"> {
+  return {
+    kind,
+    volumeId: e.volumeId,
+    ...(e.policy ? { policy: e.policy } : {}),
+    snapshotId: e.snapshotId,
+    reason: e.reason,
+  };
+}
+
+/** One `expire-snapshots` run. */
+export async function runExpire(run: RunContext): Promise<void> {
+  const obs = await observeForRun(run);
+  const plan = planExpire(planInputOf(run, obs));
+  run.logger.info("observed", {
+    volumes: obs.volumes.length,
+    managed_snapshots: obs.snapshots.length,
+    unmanaged_snapshots: plan.unmanaged,
+  });
+  for (const issue of plan.issues) {
+    run.logger.warn("snapshot_expiry_unreadable", {
+      snapshot_id: issue.snapshotId,
+      volume_id: issue.volumeId,
+      reason: issue.message,
+    });
+  }
+  for (const e of plan.entries) {
+    if (e.action === "keep") run.ledger.record({ ...expireOutcome(e, "keep"), status: "skipped" });
+  }
+  if (run.dryRun) {
+    for (const e of plan.entries) {
+      if (e.action !== "keep") {
+        run.ledger.record({ ...expireOutcome(e, e.action), status: "dry_run" });
+      }
+    }
+    return;
+  }
+  const expiring = plan.entries.filter((e) => e.action === "expire");
+  const { notStarted } = await settlePool(
+    expiring,
+    run.config.deleteConcurrency,
+    (e) =>
+      sendDelete(run, { ...expireOutcome(e, "expire"), kind: "expire", snapshotId: e.snapshotId }),
+    run.shouldStart,
+  );
+  for (const e of notStarted) recordNotStarted(run, expireOutcome(e, "expire"));
+  await sweepZombies(run, plan.entries);
+}
+
+/**
+ * Deletes the zombies among `entries` (managed `error` → delete; stuck `creating` or
+ * `error_deleting` → force-delete), one after another, then confirms every delete of the run.
+ */
+export async function sweepZombies(
+  run: RunContext,
+  entries: readonly ExpireEntry[],
+): Promise<void> {
+  for (const z of entries) {
+    if (z.action !== "zombie") continue;
+    await sendDelete(run, {
+      ...expireOutcome(z, "zombie"),
+      kind: "zombie",
+      snapshotId: z.snapshotId,
+      force: z.force,
+    });
+  }
+  await confirmDeletes(run);
+}

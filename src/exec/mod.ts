@@ -1,0 +1,44 @@
+/**
+ * The engine layer: one run of `create-snapshots` or `expire-snapshots` from observation to
+ * summary, with the cloud reached only through a narrow port (`CloudPort`). The run path, in the
+ * order data flows:
+ *
+ * - `engine.ts`: `createEngine()`, the one factory; a run per `create()`/`expire()`/`run()`;
+ * - `run.ts`: the run's id (its own `X-OpenStack-Request-ID`), deadline, ledger and summary;
+ * - `observe.ts`: one listing of volumes and one of managed snapshots; the run's `CloudView`;
+ * - the pure planners in `src/core` (where windows are computed: `core/window.ts`);
+ * - `create.ts` / `expire.ts`: the steps of each job; `delete.ts`: the one delete path;
+ * - `ledger.ts`: one outcome per action; counts, outcome events and actions derive from it;
+ * - `report.ts`: the summary's machine form (snake_case); `webhook.ts`: alerts.
+ *
+ * It imports `src/core` and `src/openstack` (through their `mod.ts`), never the daemon, the CLI,
+ * Kubernetes or the emulator.
+ *
+ * @module
+ */
+export { ENGINE_DEFAULTS, type EngineConfig } from "./config.ts";
+export { createEngine, type EngineDeps, type EnginePlan, SnapshotEngine } from "./engine.ts";
+export { countOutcomes, emptyCounts } from "./ledger.ts";
+export { CloudView, freshnessOf, observe } from "./observe.ts";
+export { settlePool } from "./pool.ts";
+export {
+  type ActionJson,
+  actionJson,
+  type CountsJson,
+  countsJson,
+  type RunErrorJson,
+  runErrorJson,
+  type SummaryJson,
+  summaryJson,
+} from "./report.ts";
+export { type CloudPort, newRunId } from "./run.ts";
+export * from "./types.ts";
+export {
+  creationFailurePayload,
+  deliver,
+  expiryFailurePayload,
+  notifyRun,
+  summaryPayload,
+  type WebhookConfig,
+  webhookPayloads,
+} from "./webhook.ts";

@@ -1,0 +1,105 @@
+/**
+ * Observing the cloud: one paged listing of subscribed volumes (server-side filter
+ * `x-snapsentry-managed=true`) and one of managed snapshots per observation, never a listing per
+ * volume. A run keeps what it learns afterwards (its polls, its confirming listings) in a
+ * {@link CloudView}, so the view at the end of the run is the cloud as the run left it, at no
+ * extra call: that is what the daemon's history is fed with.
+ */
+import type { Clock } from "../clock.ts";
+import { formatUtc, MANAGED_KEY, type PlanInput, planStatus } from "../core/mod.ts";
+import type { BlockStorageApi, Snapshot, Volume } from "../openstack/mod.ts";
+import type { RunContext } from "./run.ts";
+import type { FreshnessEntry, Observation } from "./types.ts";
+
+/** The server-side filter of every listing: only what carries `x-snapsentry-managed=true`. */
+export const MANAGED_FILTER: Readonly<Record<string, string>> = { [MANAGED_KEY]: "true" };
+
+/** Lists subscribed volumes and managed snapshots: one paged listing each, in parallel. */
+export async function observe(cinder: BlockStorageApi, clock: Clock): Promise<Observation> {
+  const [volumes, snapshots] = await Promise.all([
+    cinder.listVolumes({ metadata: { ...MANAGED_FILTER } }),
+    listManagedSnapshots(cinder),
+  ]);
+  return { at: clock.now(), volumes, snapshots };
+}
+
+/** Every managed snapshot of the project (one paged listing). */
+export function listManagedSnapshots(cinder: BlockStorageApi): Promise<Snapshot[]> {
+  return cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } });
+}
+
+/** What a run knows of the cloud, kept current by its later listings. */
+export class CloudView {
+  #at: Temporal.Instant;
+  readonly #volumes: Volume[];
+  #snapshots: Map<string, Snapshot>;
+
+  constructor(obs: Observation) {
+    this.#at = obs.at;
+    this.#volumes = obs.volumes;
+    this.#snapshots = new Map(obs.snapshots.map((s) => [s.id, s]));
+  }
+
+  /** A full listing of managed snapshots: it replaces what the view knew. */
+  replaceSnapshots(snapshots: readonly Snapshot[], at: Temporal.Instant): void {
+    this.#snapshots = new Map(snapshots.map((s) => [s.id, s]));
+    this.#at = at;
+  }
+
+  /** A partial listing or single reads (this run's own snapshots): updates those snapshots. */
+  upsert(snapshots: Iterable<Snapshot>): void {
+    for (const s of snapshots) this.#snapshots.set(s.id, s);
+  }
+
+  /** A snapshot found gone. */
+  remove(id: string): void {
+    this.#snapshots.delete(id);
+  }
+
+  observation(): Observation {
+    return { at: this.#at, volumes: this.#volumes, snapshots: [...this.#snapshots.values()] };
+  }
+}
+
+/**
+ * Newest good snapshot and verdict per subscribed volume and policy at `now`, from one
+ * observation (the status planner, once per observation).
+ */
+export function freshnessOf(
+  obs: Observation,
+  now: Temporal.Instant,
+  stuckAfterMs?: number,
+): FreshnessEntry[] {
+  const report = planStatus({
+    now,
+    volumes: obs.volumes,
+    snapshots: obs.snapshots,
+    ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}),
+  });
+  return report.entries.map((e) => ({
+    volumeId: e.volumeId,
+    volumeName: e.volumeName,
+    serverId: e.serverId,
+    policy: e.policy,
+    newestSnapshotAt: e.newest ? formatUtc(e.newest.createdAt) : null,
+    intervalSeconds: e.intervalSeconds ?? 0,
+    verdict: e.verdict,
+  }));
+}
+
+/** The observation step of a run: observes and makes it the run's view. */
+export async function observeForRun(run: RunContext): Promise<Observation> {
+  const obs = await observe(run.cinder, run.clock);
+  run.view = new CloudView(obs);
+  return obs;
+}
+
+/** The planners' input for a run: its instant, its observation, its zombie threshold. */
+export function planInputOf(run: RunContext, obs: Observation): PlanInput {
+  return {
+    now: run.now,
+    volumes: obs.volumes,
+    snapshots: obs.snapshots,
+    stuckAfterMs: run.config.stuckAfterMs,
+  };
+}
