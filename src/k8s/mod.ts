@@ -9,20 +9,20 @@
 export * from "./types.ts";
 export {
   type ConfigReaders,
-  createKubeFetch,
   denoReaders,
-  isKubeReason,
   type KubeConfig,
-  type KubeFetch,
-  type KubeReason,
-  type KubernetesApi,
-  KubernetesApiError,
-  KubernetesClient,
-  type KubernetesClientOptions,
   loadInClusterConfig,
   loadKubeconfig,
   SERVICE_ACCOUNT_DIR,
-} from "./client.ts";
+} from "./client_config.ts";
+export {
+  createKubeFetch,
+  isKubeReason,
+  type KubeFetch,
+  type KubeReason,
+  KubernetesApiError,
+} from "./client_transport.ts";
+export { type KubernetesApi, KubernetesClient, type KubernetesClientOptions } from "./client.ts";
 export {
   dnsLabelName,
   isDnsLabel,
@@ -57,21 +57,22 @@ export {
   type WorkloadResources,
   type WorkloadSettings,
 } from "./desired.ts";
+export { deploymentDrift, secretDrift } from "./orchestrator_diff.ts";
 export {
   type AccessRule,
   credentialName,
-  deploymentDrift,
+  type OrchestratorIdentity,
+  SNAPSENTRY_ACCESS_RULES,
+} from "./orchestrator_identity.ts";
+export {
   ORCHESTRATOR_DEFAULTS,
   type OrchestratorDeps,
-  type OrchestratorIdentity,
   type OrchestratorOptions,
+  validateOrchestratorOptions,
+} from "./orchestrator_options.ts";
+export {
   type OrchestratorResult,
   type ProjectAction,
   type ProjectOutcome,
-  reconcileOnce,
-  runOrchestrator,
-  type RunOrchestratorOptions,
-  secretDrift,
-  SNAPSENTRY_ACCESS_RULES,
-  validateOrchestratorOptions,
-} from "./orchestrator.ts";
+} from "./orchestrator_report.ts";
+export { reconcileOnce, runOrchestrator, type RunOrchestratorOptions } from "./orchestrator.ts";
