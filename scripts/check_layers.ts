@@ -14,8 +14,9 @@
  * - `shared-bottom`: the top-level shared files (`src/errors.ts`, `src/log.ts`, …) import only
  *   each other. Every folder may import them, so they must not import any folder back.
  * - `openstack-client`: `src/openstack/` imports only `src/core/` and the shared files
- *   (`src/errors.ts`, `src/log.ts`, `src/clock.ts`, `src/redact.ts`, `src/build_info.ts`). The
- *   client is an adapter under the executor, the daemon and the orchestrator, never above them.
+ *   (`src/errors.ts`, `src/log.ts`, `src/clock.ts`, `src/redact.ts`, `src/build_info.ts`,
+ *   `src/retry.ts`). The client is an adapter under the executor, the daemon and the
+ *   orchestrator, never above them.
  * - `exec-below-daemon`: `src/exec/` never imports `src/daemon/`, `src/k8s/`, `src/admin/` or
  *   `src/emulator/`. The executor is driven by the CLI and the daemon, not the reverse.
  * - `k8s-admin-no-engine`: `src/k8s/` and `src/admin/` never import `src/exec/`, `src/daemon/`
@@ -81,6 +82,7 @@ export const SHARED_FILES: readonly PathPattern[] = [
   "src/clock.ts",
   "src/redact.ts",
   "src/build_info.ts",
+  "src/retry.ts",
 ];
 
 const FIXTURES = "tests/fixtures/";

@@ -12,8 +12,12 @@
  */
 import type { Clock } from "../clock.ts";
 import { AuthError, OpenStackHttpError, SnapsentryError } from "../errors.ts";
-import type { AccessRule, OrchestratorIdentity } from "../k8s/orchestrator.ts";
-import type { ProjectCredential, ProjectRef } from "../k8s/desired.ts";
+import type {
+  AccessRule,
+  OrchestratorIdentity,
+  ProjectCredential,
+  ProjectRef,
+} from "../k8s/mod.ts";
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
 import {

@@ -4,8 +4,13 @@
  * token and one request id.
  */
 import { ConfigError } from "../errors.ts";
-import { type Cloud, openCloud, type OpenCloudOptions } from "../openstack/mod.ts";
-import type { BlockStorageApi } from "../openstack/types.ts";
+import {
+  type BlockStorageApi,
+  type Cloud,
+  CLOUDS_YAML_NOT_FOUND,
+  openCloud,
+  type OpenCloudOptions,
+} from "../openstack/mod.ts";
 import type { CommandContext } from "./command.ts";
 
 const opened = new WeakMap<CommandContext, Promise<Cloud>>();
@@ -33,10 +38,9 @@ export function cloudFor(ctx: CommandContext, flags: CloudFlags = {}): Promise<C
       ...(flags.rateLimitPerSecond ? { rateLimitPerSecond: flags.rateLimitPerSecond } : {}),
     };
     p = openCloud(options).catch((e) => {
-      if (
-        e instanceof ConfigError && /no clouds\.yaml found|Cannot find clouds\.yaml/.test(e.message)
-      ) {
+      if (e instanceof ConfigError && e.code === CLOUDS_YAML_NOT_FOUND) {
         throw new ConfigError(e.message, {
+          code: CLOUDS_YAML_NOT_FOUND,
           cause: e,
           hint: `${e.hint ? `${e.hint}; ` : ""}or try snapsentry on the built-in emulated ` +
             "cloud with `snapsentry demo`",

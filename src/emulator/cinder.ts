@@ -5,7 +5,7 @@
  * cinder/exception.py, cinder/api/openstack/wsgi.py).
  *
  * This file owns the `prepare` middleware (token, access rules, microversion, project check) and
- * mounts one sub-app per resource from `cinder/`; their shared helpers are `cinder/_shared.ts`
+ * mounts one sub-app per resource from `cinder/`; their shared helpers are `cinder/shared.ts`
  * and `cinder/_list.ts`.
  */
 
@@ -28,7 +28,7 @@ import {
   snapshotNotFound,
   unauthenticated,
   volumeNotFound,
-} from "./cinder/_shared.ts";
+} from "./cinder/shared.ts";
 import { attachmentsApp } from "./cinder/attachments.ts";
 import { metadataApp } from "./cinder/metadata.ts";
 import { quotasApp } from "./cinder/quotas.ts";

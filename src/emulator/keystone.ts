@@ -5,12 +5,12 @@
  *
  * This file owns the version documents and mounts one sub-app per resource from `keystone/`
  * (auth and tokens, projects, users, roles, application credentials); their shared helpers are
- * `keystone/_shared.ts`.
+ * `keystone/shared.ts`.
  */
 
 import { Hono } from "hono";
 import type { HonoEnv, ServiceContext } from "./context.ts";
-import type { C } from "./keystone/_shared.ts";
+import type { C } from "./keystone/shared.ts";
 import { applicationCredentialsApp } from "./keystone/application_credentials.ts";
 import { projectsApp } from "./keystone/projects.ts";
 import { rolesApp } from "./keystone/roles.ts";

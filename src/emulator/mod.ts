@@ -3,7 +3,7 @@
  * tests and the benchmarks. It models OpenStack, not snapsentry: it imports nothing from
  * `src/core/` or `src/openstack/`, only the shared clock.
  *
- * ```ts
+ * ```ts ignore
  * const emulator = createEmulator({ clock });          // seeded: projects admin + demo
  * emulator.seedSample(emulator.seed.demoProjectId);     // VMs, shared and spare volumes
  * emulator.faults.add({ kind: "POST snapshots", fault: { type: "status", status: 503 } });
@@ -31,6 +31,14 @@ export {
   type SeedSampleOptions,
 } from "./emulator.ts";
 export { type Fault, type FaultRule, Faults, type FiredFault } from "./faults.ts";
+export {
+  KubernetesEmulator,
+  type KubernetesEmulatorOptions,
+  matchesSelector,
+  parseLabelSelector,
+  validateLabels,
+  validateQualifiedName,
+} from "./kubernetes.ts";
 export type {
   AccessRule,
   AppCredRec,

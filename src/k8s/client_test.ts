@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { ConfigError } from "../errors.ts";
-import { KubernetesEmulator } from "../emulator/kubernetes.ts";
+import { KubernetesEmulator } from "../emulator/mod.ts";
 import {
   type ConfigReaders,
   isKubeReason,

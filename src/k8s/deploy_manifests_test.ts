@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
 import { ManualClock } from "../clock.ts";
-import { KubernetesEmulator } from "../emulator/kubernetes.ts";
+import { KubernetesEmulator } from "../emulator/mod.ts";
 import { nullLogger } from "../log.ts";
 import { KubernetesClient } from "./client.ts";
 import { ORCHESTRATOR_DEFAULTS, reconcileOnce } from "./orchestrator.ts";

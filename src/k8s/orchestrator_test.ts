@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { ManualClock } from "../clock.ts";
-import { KubernetesEmulator } from "../emulator/kubernetes.ts";
+import { KubernetesEmulator } from "../emulator/mod.ts";
 import { MemoryLogger } from "../log.ts";
 import { KubernetesClient } from "./client.ts";
 import {

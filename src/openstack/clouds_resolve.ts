@@ -13,6 +13,9 @@ import { type Ctx, type Dict, isDict, quoteList, str } from "./_clouds_shared.ts
 import { _buildAuth, _fixUp, type CloudAuth } from "./clouds_auth.ts";
 import { type CloudsFiles, type Env, parseCloudsFile } from "./clouds_files.ts";
 
+/** The code of the error "no clouds.yaml anywhere and no OS_* variables". */
+export const CLOUDS_YAML_NOT_FOUND = "clouds_yaml_not_found";
+
 export interface TlsConfig {
   /** Paths as written in clouds.yaml (`cacert`, `cert`, `key`). */
   caCertFile?: string;
@@ -244,6 +247,7 @@ export function resolveCloudConfig(options: ResolveOptions): CloudConfig {
           (files.searched ?? []).join(", ") || "the standard places"
         } and found no OS_* variables`,
         {
+          code: CLOUDS_YAML_NOT_FOUND,
           hint:
             "create ~/.config/openstack/clouds.yaml, set OS_CLIENT_CONFIG_FILE, or source an openrc file",
         },
@@ -261,6 +265,7 @@ export function resolveCloudConfig(options: ResolveOptions): CloudConfig {
         `Cannot find cloud "${name}": no clouds.yaml found (looked in ${
           (files.searched ?? []).join(", ") || "the standard places"
         })`,
+        { code: CLOUDS_YAML_NOT_FOUND },
       );
     }
     const defined = Object.keys(clouds);

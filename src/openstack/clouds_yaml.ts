@@ -35,6 +35,7 @@ export {
   type BlockStorageConfig,
   type CloudConfig,
   type CloudConfigInit,
+  CLOUDS_YAML_NOT_FOUND,
   deepMerge,
   defineCloudConfig,
   envCloud,

@@ -56,6 +56,7 @@ export {
   type CloudAuth,
   type CloudConfig,
   type CloudConfigInit,
+  CLOUDS_YAML_NOT_FOUND,
   type CloudsFile,
   type CloudsFiles,
   defineCloudConfig,

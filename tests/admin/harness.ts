@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { ManualClock } from "../../src/clock.ts";
 import type { CliDeps } from "../../src/cli/mod.ts";
 import { createEmulator, type Emulator } from "../../src/emulator/mod.ts";
-import { KubernetesEmulator } from "../../src/emulator/kubernetes.ts";
+import { KubernetesEmulator } from "../../src/emulator/mod.ts";
 import { decodeBase64, SECRET_KEYS } from "../../src/k8s/desired.ts";
 import { type Cloud, openCloud } from "../../src/openstack/mod.ts";
 import { cli, type CliResult } from "../helpers/cli.ts";

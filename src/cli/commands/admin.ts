@@ -10,15 +10,15 @@
  */
 import type { Command } from "commander";
 import { parseSchedule } from "../../daemon/mod.ts";
-import { createAdminIdentity } from "../../admin/identity.ts";
-import { glanceConnection } from "../../admin/glance.ts";
 import {
+  createAdminIdentity,
   createGlanceMetadefsApi,
+  glanceConnection,
   installMetadefs,
   METADEF_NAMESPACE,
   showMetadefs,
   uninstallMetadefs,
-} from "../../admin/metadefs.ts";
+} from "../../admin/mod.ts";
 import { AuthError, OpenStackHttpError, UsageError } from "../../errors.ts";
 import {
   type CloudSettings,

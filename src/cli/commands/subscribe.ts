@@ -23,8 +23,7 @@ import {
   VOLUME_KEYS,
 } from "../../core/mod.ts";
 import { SnapsentryError, UsageError } from "../../errors.ts";
-import { hasStatus } from "../../openstack/mod.ts";
-import type { BlockStorageApi, Volume } from "../../openstack/types.ts";
+import { type BlockStorageApi, hasStatus, type Volume } from "../../openstack/mod.ts";
 import { blockStorage } from "../cloud.ts";
 import { type CommandContext, withExamples } from "../command.ts";
 

@@ -5,8 +5,7 @@
  */
 import { createAdminIdentity } from "../../admin/mod.ts";
 import type { Clock } from "../../clock.ts";
-import type { Emulator } from "../../emulator/mod.ts";
-import { KubernetesEmulator } from "../../emulator/kubernetes.ts";
+import { type Emulator, KubernetesEmulator } from "../../emulator/mod.ts";
 import {
   type Deployment,
   deploymentName,

@@ -5,7 +5,7 @@
 
 import type { ServiceContext } from "../context.ts";
 import { cinderFault, parseMetadataFilter } from "../wire.ts";
-import { type C, type Json, projUrl, strictBool } from "./_shared.ts";
+import { type C, type Json, projUrl, strictBool } from "./shared.ts";
 
 type SortKey = "created_at" | "updated_at" | "id" | "name" | "size" | "status";
 const SORT_KEYS = new Set([

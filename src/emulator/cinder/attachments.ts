@@ -16,7 +16,7 @@ import {
   param,
   readJson,
   volumeNotFound,
-} from "./_shared.ts";
+} from "./shared.ts";
 
 function attachmentView(v: VolumeRec, a: AttachmentRec): Json {
   return {

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { ServiceContext } from "../context.ts";
 import { cinderFault } from "../wire.ts";
-import { type C, type CEnv, param, readJson, validateMetadata } from "./_shared.ts";
+import { type C, type CEnv, param, readJson, validateMetadata } from "./shared.ts";
 
 /** The metadata routes of `kind`, relative to `/volume/v3/:project`. */
 export function metadataApp(

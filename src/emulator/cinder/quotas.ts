@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { ServiceContext } from "../context.ts";
 import type { QuotaLimits } from "../state.ts";
 import { cinderFault } from "../wire.ts";
-import { type CEnv, type Json, param, policyDenied, readJson, strictBool } from "./_shared.ts";
+import { type CEnv, type Json, param, policyDenied, readJson, strictBool } from "./shared.ts";
 
 const QUOTA_KEYS: (keyof QuotaLimits)[] = [
   "volumes",

@@ -23,7 +23,7 @@ import {
   strictBool,
   validateMetadata,
   volumeNotFound,
-} from "./_shared.ts";
+} from "./shared.ts";
 
 const SNAPSHOT_IN_USE_FLAG_MSG = "Since microversion 3.66 the 'force' flag is invalid for this " +
   "request.  For backward compatability, however, when the 'force' flag is passed with a value " +

@@ -5,7 +5,7 @@
 
 import { Hono } from "hono";
 import { type ServiceContext, validateToken } from "../context.ts";
-import { type C, type CEnv, MIN_MV, mvString, unauthenticated } from "./_shared.ts";
+import { type C, type CEnv, MIN_MV, mvString, unauthenticated } from "./shared.ts";
 
 /** The version routes, with absolute paths (mount at "/"). */
 export function versionsApp(ctx: ServiceContext): Hono<CEnv> {

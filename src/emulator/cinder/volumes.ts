@@ -18,7 +18,7 @@ import {
   strictBool,
   validateMetadata,
   volumeNotFound,
-} from "./_shared.ts";
+} from "./shared.ts";
 
 function volumeLinks(c: C, v: VolumeRec): Json[] {
   return [

@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import type { Authenticated, HonoEnv, ServiceContext } from "../context.ts";
 import type { AccessRule, AppCredRec } from "../state.ts";
 import { hexId, keystoneError, keystoneTime, randomToken } from "../wire.ts";
-import { type C, forbidden, guards, type Json, listLinks, readJson } from "./_shared.ts";
+import { type C, forbidden, guards, type Json, listLinks, readJson } from "./shared.ts";
 
 function appCredView(c: C, ctx: ServiceContext, a: AppCredRec, withSecret: boolean): Json {
   return {

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { HonoEnv, ServiceContext } from "../context.ts";
 import type { ProjectRec } from "../state.ts";
 import { hexId, keystoneError } from "../wire.ts";
-import { type C, forbidden, guards, type Json, listLinks, readJson } from "./_shared.ts";
+import { type C, forbidden, guards, type Json, listLinks, readJson } from "./shared.ts";
 
 export function projectView(c: C, p: ProjectRec): Json {
   return {

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import type { HonoEnv, ServiceContext } from "../context.ts";
 import { keystoneError } from "../wire.ts";
-import { guards, listLinks } from "./_shared.ts";
+import { guards, listLinks } from "./shared.ts";
 
 /** The role and grant routes, relative to `/identity/v3`. */
 export function rolesApp(ctx: ServiceContext): Hono<HonoEnv> {

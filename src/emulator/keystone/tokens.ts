@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { type HonoEnv, type ServiceContext, validateToken } from "../context.ts";
 import type { AppCredRec, ProjectRec, TokenRec, UserRec } from "../state.ts";
 import { keystoneError, keystoneTime, randomToken } from "../wire.ts";
-import { guards, type Json, listLinks, readJson, unauthorized } from "./_shared.ts";
+import { guards, type Json, listLinks, readJson, unauthorized } from "./shared.ts";
 import { projectView } from "./projects.ts";
 
 /** Service catalog entries for a project (types identity, volumev3, block-storage, image). */
