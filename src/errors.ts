@@ -71,11 +71,11 @@ export interface OpenStackHttpErrorInit {
   url: string;
   status: number;
   expected: readonly number[];
-  requestId?: string;
+  requestId?: string | undefined;
   /** Redacted, truncated response body. */
-  bodyExcerpt?: string;
+  bodyExcerpt?: string | undefined;
   /** Message from the OpenStack fault body (`{"itemNotFound": {"message": …}}`), if any. */
-  serverMessage?: string;
+  serverMessage?: string | undefined;
 }
 
 /** An OpenStack API answered with a status the call did not expect. */

@@ -42,7 +42,7 @@ export interface AddVolumeOptions {
   size?: number;
   /** Default: "in-use" when attached, else "available". */
   status?: string;
-  metadata?: Record<string, string>;
+  metadata?: Record<string, string> | undefined;
   /** Server ids (or attachment specs) the volume is attached to. */
   attachments?: (string | { serverId: string; device?: string; hostName?: string })[];
   multiattach?: boolean;

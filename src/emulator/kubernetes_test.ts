@@ -14,7 +14,7 @@ async function call(
     new Request(`${BASE}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? null : JSON.stringify(body),
     }),
   );
   return { status: response.status, json: await response.json() };

@@ -80,7 +80,7 @@ export async function cinder(
   return await e.fetch(`${BASE}/volume/v3/${opts.project ?? session.projectId}${path}`, {
     method,
     headers,
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    body: opts.body === undefined ? null : JSON.stringify(opts.body),
   });
 }
 
@@ -98,6 +98,6 @@ export async function keystone(
       "X-Auth-Token": token,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? null : JSON.stringify(body),
   });
 }

@@ -99,7 +99,7 @@ export async function _kubeRequest(
   const request = new Request(`${config.server}${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? null : JSON.stringify(body),
   });
   let response: Response;
   try {

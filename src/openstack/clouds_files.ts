@@ -38,7 +38,7 @@ const EXTS = [".yaml", ".yml", ".json"];
  * `/etc/openstack/`, each with `.yaml`, `.yml`, `.json`.
  */
 export function candidatePaths(
-  options: { env: Env; homeDir?: string; cwd: string },
+  options: { env: Env; homeDir?: string | undefined; cwd: string },
 ): Record<keyof typeof STEMS, string[]> {
   const dirs = [options.cwd];
   const xdg = options.env.XDG_CONFIG_HOME;

@@ -50,7 +50,7 @@ export interface LoadCloudConfigOptions {
   env: Env;
   /** Reads a file; must throw an error named "NotFound" (Deno.errors.NotFound) when missing. */
   readTextFile: (path: string) => Promise<string>;
-  homeDir?: string;
+  homeDir?: string | undefined;
   cwd: string;
 }
 

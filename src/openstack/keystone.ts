@@ -120,9 +120,9 @@ export class KeystoneSession {
   readonly identityUrl: string;
   #logger: Logger;
   #clock: Clock;
-  #token?: string;
-  #info?: TokenInfo;
-  #inflight?: Promise<string>;
+  #token: string | undefined;
+  #info: TokenInfo | undefined;
+  #inflight: Promise<string> | undefined;
   /** How many times a token was issued (tests and `doctor`). */
   authCount = 0;
 

@@ -50,7 +50,7 @@ export interface RecordedCall {
   verb: EmulatedVerb | "unknown";
   resource?: EmulatedResource;
   namespace?: string;
-  name?: string;
+  name?: string | undefined;
   status: number;
 }
 
