@@ -6,7 +6,7 @@
  * (Keystone policy `identity:create_application_credential` is `user_id:%(user_id)s`), so each
  * project gets a service user `snapsentry-<project id>` in the project's own domain. Project ids
  * are unique across domains, so two same-named projects never share a user (the Go tool named
- * users after the project name and matched them across all domains: reference §9). The user holds
+ * users after the project name and matched them across all domains: go-compatibility.md, Orchestrator). The user holds
  * only `--controller-role` (default `member`) on its project; the credential it issues carries that
  * role, the block-storage access rules and `unrestricted: false`.
  */
@@ -30,7 +30,10 @@ import {
 } from "../openstack/mod.ts";
 import { registerSecret } from "../redact.ts";
 
-/** Keystone revokes tokens issued in the same second as a password change (real-openstack.md §d.9). */
+/**
+ * Keystone revokes tokens issued in the same second as a password change (revocation events have
+ * one-second granularity; seen on Debian 12's Keystone 22).
+ */
 export const PASSWORD_CHANGE_SETTLE_MS = 1100;
 
 /** Name of a project's service user. */
@@ -170,7 +173,7 @@ export function createAdminIdentity(options: AdminIdentityOptions): AdminIdentit
       // PUT is idempotent: assigning a role the user already holds answers 204 again.
       await admin.assignProjectRole(project.id, user.id, roleId);
       // Keystone revokes every token issued in the second of a password change, including one we
-      // would get right now: wait past that second (real-openstack.md pitfall 9).
+      // would get right now: wait past that second.
       if (passwordChanged) await clock.sleep(PASSWORD_CHANGE_SETTLE_MS);
 
       const userCloud = await openUserCloud(userCloudConfig(project, user.id, password));

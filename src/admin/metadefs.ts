@@ -2,7 +2,7 @@
  * Glance metadata definitions for snapsentry's volume keys: the namespace `OS::Cinder::Snapsentry`
  * for resource type `OS::Cinder::Volume`, so Horizon and Skyline offer a form for them. The
  * properties follow what the policy parser reads, with its real defaults and bounds; the Go
- * tool's definitions disagreed with its own code (reference §10: daily default 1 instead of 2,
+ * tool's definitions disagreed with its own code (go-compatibility.md, Glance metadata definitions: daily default 1 instead of 2,
  * monthly 31 instead of 30, minimums of 7 and 31, `time` as the only retention type).
  *
  * `installMetadefs` is idempotent: it creates what is missing, updates what differs and removes

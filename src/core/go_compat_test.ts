@@ -2,7 +2,7 @@
  * Compatibility with SnapSentry-Go: volumes and snapshots exactly as the Go tool wrote them
  * (`tests/fixtures/go/snapsentry_go.json`) plan the windows Go planned, except where a documented
  * Go bug is fixed (each such case records Go's decision and names the bug). `goWindow()` below is a
- * direct port of the Go evaluator (reference §3), absolute-duration arithmetic included, so the
+ * direct port of the Go evaluator (go-compatibility.md, Windows), absolute-duration arithmetic included, so the
  * recorded Go decisions are checked too, and a sweep compares both over a whole year.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
@@ -51,7 +51,7 @@ interface Fixture {
 
 const fixture = fixtureJson as unknown as Fixture;
 
-// Cinder's created_at has no zone designator and is UTC (reference §3.1).
+// Cinder's created_at has no zone designator and is UTC (go-compatibility.md, Windows).
 const cinderTime = (s: string) => Temporal.Instant.from(`${s}Z`);
 
 const volumes: PlanVolume[] = fixture.volumes.map((v) => ({
@@ -85,7 +85,7 @@ function goPolicy(volume: PlanVolume, type: string): Policy {
 
 type GoWindow = { start: Temporal.ZonedDateTime; end: Temporal.ZonedDateTime; inside: boolean };
 
-/** Port of the Go evaluator (§3.1–3.5): candidate P, absolute duration D, step back once. */
+/** Port of the Go evaluator (go-compatibility.md, Windows): candidate P, absolute duration D, step back once. */
 function goWindow(p: Policy, now: Temporal.Instant): GoWindow {
   const local = now.toZonedDateTimeISO(p.timezone);
   const at = (d: Temporal.PlainDate, h: number, m: number) =>
@@ -136,7 +136,7 @@ function goWindow(p: Policy, now: Temporal.Instant): GoWindow {
   return { start, end, inside };
 }
 
-/** Go's decision: only the newest available snapshot of that policy counts (§3.1). */
+/** Go's decision: only the newest available snapshot of that policy counts (go-compatibility.md, Windows). */
 function goDecide(p: Policy, now: Temporal.Instant, snapshots: PlanSnapshot[]) {
   const w = goWindow(p, now);
   if (!w.inside) return { ...w, action: "outside" };

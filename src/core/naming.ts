@@ -1,7 +1,7 @@
 /**
  * Every metadata key snapsentry reads or writes, and the snapshot name and description. The volume
- * keys are exactly those SnapSentry-Go wrote (reference §2.1), so volumes tagged by either tool are
- * read by both; the snapshot keys are Go's (§2.4) plus a window key and two group keys of our own.
+ * keys are exactly those SnapSentry-Go wrote (go-compatibility.md, Volume keys), so volumes tagged by either tool are
+ * read by both; the snapshot keys are Go's (go-compatibility.md, Snapshot keys) plus a window key and two group keys of our own.
  *
  * @module
  */
@@ -64,7 +64,7 @@ export const VOLUME_KEYS = {
     /** The key the Go reader and the Glance metadef use; snapsentry writes this one. */
     startDayOfMonth: "x-snapsentry-monthly-start-day-of-month",
     /**
-     * The key the Go CLI wrote but never read (reference §12 bug 1). Read only when
+     * The key the Go CLI wrote but never read (go-compatibility.md, Volume keys). Read only when
      * `startDayOfMonth` is absent; removed by unsubscribe; never written.
      */
     legacyDayOfMonth: "x-snapsentry-monthly-day-of-month",
@@ -146,7 +146,7 @@ export function formatUtcMinute(t: Temporal.Instant): string {
 
 /**
  * Snapshot name `managed-<policy>-<volumeId>-<window start in the policy zone, RFC 3339>`, as the Go
- * tool named them (reference §3.6). Names are informational; idempotency uses metadata.
+ * tool named them (go-compatibility.md, Snapshot names). Names are informational; idempotency uses metadata.
  */
 export function snapshotName(
   type: PolicyType,

@@ -38,7 +38,7 @@ export type Placement =
   | { kind: "lane"; why: "unattached" | "multi-attached" };
 
 /**
- * Group by attachment (as Go §5): exactly one distinct server → that server's group; none or more
+ * Group by attachment (as Go did: go-compatibility.md, Server groups): exactly one distinct server → that server's group; none or more
  * than one → the lane. Attachments without a server id are ignored.
  */
 export function placementOf(volume: Pick<PlanVolume, "attachments">): Placement {

@@ -3,7 +3,7 @@
  * metadata (the value grammars are in `values.ts`). Reading is strict and per field: a bad value
  * makes that one policy of that one volume invalid, with a message naming the volume, the key, the
  * value and what was expected. Nothing is silently disabled or clamped (unlike the Go tool,
- * reference §2.2 and §12 bug 7).
+ * go-compatibility.md, How Go parsed values).
  *
  * @module
  */

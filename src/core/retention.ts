@@ -2,7 +2,7 @@
  * Expiry and the snapshot metadata stamp. Expiry is decided once, at creation:
  * `max(window start, creation time) + retention days`, calendar days in the policy zone (so the
  * local clock time is kept across DST). Anchoring at the window start alone, as the Go tool did,
- * made late-created snapshots born expired: a create/delete churn loop (reference §12 bug 3).
+ * made late-created snapshots born expired: a create/delete churn loop (go-compatibility.md, Expiry).
  *
  * @module
  */
@@ -139,7 +139,7 @@ export function parseRfc3339(value: string | undefined): Temporal.Instant | unde
 /**
  * Reads the snapsentry keys of a snapshot, whether snapsentry or the Go tool made it. A managed
  * snapshot with a missing or malformed expiry gets `expiryError` (the Go tool deleted the former at
- * once and ignored the latter forever, reference §12 bug 6).
+ * once and ignored the latter forever: go-compatibility.md, Snapshot keys).
  */
 export function parseSnapshotStamp(snapshot: {
   id: string;

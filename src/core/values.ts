@@ -22,7 +22,7 @@ export type IsoWeekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 /** Express slot lengths the Go tool allowed. */
 export type ExpressIntervalHours = 6 | 8 | 12;
 
-/** Retention used when the key is empty, missing or `0`, as in the Go tool (§2.3). */
+/** Retention used when the key is empty, missing or `0`, as in the Go tool (go-compatibility.md, Volume keys). */
 export const DEFAULT_RETENTION_DAYS: Readonly<Record<PolicyType, number>> = {
   express: 1,
   daily: 2,

@@ -5,7 +5,7 @@
  * month's, express slots starting at local 00/06/12/18 (00/08/16, 00/12). A boundary's wall time
  * that does not exist (spring-forward gap) or exists twice (fall-back) is resolved with Temporal's
  * `compatible` disambiguation, as RFC 5545 does: moved forward by the gap's length, or the earlier
- * instant. This fixes the Go tool's 1-hour gaps and overlaps on DST days (reference §12 bug 8).
+ * instant. This fixes the Go tool's 1-hour gaps and overlaps on DST days (go-compatibility.md, Windows).
  *
  * Windows are computed from a sequence of boundary instants B(k), non-decreasing in k; the window
  * containing `now` is `[last B <= now, first B > now)`. Because next and previous windows are found

@@ -1,5 +1,5 @@
 /**
- * Webhook notifications. The payloads are a superset of SnapSentry-Go's (reference §11): the same
+ * Webhook notifications. The payloads are a superset of SnapSentry-Go's (go-compatibility.md, Webhooks): the same
  * keys (`service`, `volume_id`, `snapshot_id`, `message`, `snapshot_window` with Go's field names,
  * `snapshot_metadata`) plus `event`, `run_id`, `policy`, `timestamp` and `request_id`. Unlike the
  * Go tool, a failed delivery is retried (3 retries with backoff, on the injected clock, as every

@@ -2,7 +2,7 @@
  * Kubernetes names and label values derived from OpenStack project ids and names. Keystone allows
  * almost anything in a project name (spaces, slashes, accents, 64 characters), while a label value
  * must be at most 63 characters of `[A-Za-z0-9_.-]` starting and ending alphanumeric, and an object
- * name a lower-case RFC 1123 label. The Go tool used the raw names, so such projects failed (§9).
+ * name a lower-case RFC 1123 label. The Go tool used the raw names, so such projects failed (go-compatibility.md, Orchestrator).
  */
 
 /** Longest label value and DNS-1123 label. */

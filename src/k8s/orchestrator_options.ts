@@ -14,7 +14,7 @@ import type { CloudSettings, WebhookSettings, WorkloadResources } from "./desire
 import { isDnsLabel } from "./names.ts";
 import type { OrchestratorIdentity } from "./orchestrator_identity.ts";
 
-/** The `admin orchestrator` settings (Go flags §1.6, plus role, schedules, webhook and prune). */
+/** The `admin orchestrator` settings (Go's flags, go-compatibility.md, plus role, schedules, webhook and prune). */
 export interface OrchestratorOptions {
   /** `--controller-namespace` (the Go tool ignored it). */
   namespace: string;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real Keystone 22 + Cinder 21 (Debian 12 packages, OpenStack Zed) on 127.0.0.1, for
-# snapsentry's contract tests. Follows ../../../shared/reference/real-openstack.md.
+# snapsentry's contract tests. The steps and pitfalls are described in tests/real_cloud/README.md.
 #
 #   stack.sh up      install if missing, configure, start, provision, wait until ready
 #   stack.sh down    stop only the processes this script started (by PID file)

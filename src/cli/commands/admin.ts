@@ -3,7 +3,7 @@
  *
  * - `list-subscribed-projects`: Keystone projects tagged `snapsentry-enabled` (all pages).
  * - `orchestrator`: one `snapsentry daemon` Deployment per tagged project, each with a
- *   least-privilege application credential in its Secret (Go flags §1.6, plus role, interval,
+ *   least-privilege application credential in its Secret (Go's flags, go-compatibility.md, plus role, interval,
  *   prune and the child schedules). Exit 0 when every project converged, 1 otherwise, 2 on usage
  *   or configuration errors.
  * - `metadefs install|show|uninstall`: the Glance metadata definitions for Horizon/Skyline.

@@ -1,6 +1,6 @@
 /**
  * `subscribe daily|weekly|monthly|express` and `unsubscribe`: write or remove policy metadata on
- * volumes. Flags are SnapSentry-Go's (reference §1.2) with its bugs fixed: `--week-day` and
+ * volumes. Flags are SnapSentry-Go's (go-compatibility.md, Commands and flags) with its bugs fixed: `--week-day` and
  * `--month-day` have defaults and are optional, `--month-day` writes the key that is read, several
  * `--volume-id` are allowed, everything is validated before any API call, and keys are written with
  * Cinder's metadata merge call (never a read-modify-write of the whole map).
