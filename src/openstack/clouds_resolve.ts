@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { parseBool, PolicyValueError } from "../core/mod.ts";
 import { ConfigError } from "../errors.ts";
 import { isSecretKey, registerSecret } from "../redact.ts";
 import { BLOCK_STORAGE_ALIASES, type EndpointInterface, normaliseInterface } from "./catalog.ts";
@@ -137,13 +138,16 @@ export function envCloud(env: Env): Dict | undefined {
   return out;
 }
 
+/** A clouds.yaml boolean in the one boolean grammar (`core/values.ts`: true/yes/on/1, …). */
 function bool(v: unknown, what: string, where: string): boolean | undefined {
   if (v === undefined || v === null || v === "") return undefined;
   if (typeof v === "boolean") return v;
-  const s = String(v).toLowerCase();
-  if (["true", "yes", "1", "on"].includes(s)) return true;
-  if (["false", "no", "0", "off"].includes(s)) return false;
-  throw new ConfigError(`Cannot use ${what} "${v}" in ${where}: expected true or false`);
+  try {
+    return parseBool(String(v), what);
+  } catch (e) {
+    if (!(e instanceof PolicyValueError)) throw e;
+    throw new ConfigError(`Cannot use ${what} "${v}" in ${where}: expected ${e.expected}`);
+  }
 }
 
 /** Looks a block-storage option up in alias order, optionally falling back to the bare key. */

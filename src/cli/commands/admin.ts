@@ -3,8 +3,8 @@
  *
  * - `list-subscribed-projects`: Keystone projects tagged `snapsentry-enabled` (all pages).
  * - `orchestrator`: one `snapsentry daemon` Deployment per tagged project, each with a
- *   least-privilege application credential in its Secret (Go's flags, go-compatibility.md, plus role, interval,
- *   prune and the child schedules). Exit 0 when every project converged, 1 otherwise, 2 on usage
+ *   least-privilege application credential in its Secret (Go's flags, go-compatibility.md,
+ *   plus role, interval, prune and the child schedules). Exit 0 when every project converged, 1 otherwise, 2 on usage
  *   or configuration errors.
  * - `metadefs install|show|uninstall`: the Glance metadata definitions for Horizon/Skyline.
  */
@@ -35,27 +35,11 @@ import {
 } from "../../k8s/mod.ts";
 import type { Cloud } from "../../openstack/mod.ts";
 import { cloudFor } from "../cloud.ts";
+import { durationFlag } from "../flags.ts";
 import { table } from "../output.ts";
 import { type CommandContext, withExamples } from "../command.ts";
 
 const DEFAULT_TAG = ORCHESTRATOR_DEFAULTS.projectTag;
-
-/** Parses a Go-style duration ("90s", "10m", "1h30m") into milliseconds. */
-export function parseDuration(flag: string, value: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+)(ms|s|m|h)/g;
-  if (!/^(\d+(ms|s|m|h))+$/.test(value)) {
-    throw new UsageError(
-      `Cannot use ${flag} "${value}": expected a duration such as 10m, 90s or 1h30m`,
-    );
-  }
-  let total = 0;
-  for (const m of value.matchAll(re)) total += Number(m[1]) * units[m[2]!]!;
-  if (total < 10_000) {
-    throw new UsageError(`Cannot use ${flag} "${value}": the interval must be at least 10s`);
-  }
-  return total;
-}
 
 function forbiddenToList(error: unknown): boolean {
   return (error instanceof AuthError && error.status === 403) ||
@@ -188,7 +172,10 @@ function registerOrchestrator(admin: Command, ctx: CommandContext): void {
       "Keystone role the per-project credential carries (never admin unless you ask for it)",
       d.role,
     )
-    .option("--interval <duration>", "reconcile every DURATION (e.g. 10m); default: one pass")
+    .option(
+      "--interval <duration>",
+      "reconcile every DURATION, at least 10s (e.g. 10m or 1h30m); default: one pass",
+    )
     .option("--prune", "remove the daemon, Secret and credential of projects that lost the tag")
     .option("--create-schedule <cron>", "the daemons' --create-schedule", d.createSchedule)
     .option("--expire-schedule <cron>", "the daemons' --expire-schedule", d.expireSchedule)
@@ -197,7 +184,7 @@ function registerOrchestrator(admin: Command, ctx: CommandContext): void {
     .action(async (flags: OrchestratorFlags) => {
       const intervalMs = flags.interval === undefined
         ? undefined
-        : parseDuration("--interval", flags.interval);
+        : durationFlag("--interval", flags.interval, { minMs: 10_000 });
       // The child daemons would refuse a bad schedule and crash-loop in every project: check the
       // expressions here with the daemon's own parser, before anything is written.
       parseSchedule(flags.createSchedule, { flag: "--create-schedule" });
