@@ -1,7 +1,7 @@
 /**
  * Opens the cloud a command works on: clouds.yaml (via `--cloud`, `SNAPSENTRY_CLOUD`, `OS_CLOUD`),
- * with the CLI's injected fetch, clock and logger. One cloud per command run, so a run shares one
- * token and one request id.
+ * with the CLI's injected fetch, clock and logger. One cloud per command run, so the command's
+ * runs share one token; each run still sends its own request id (see `exec/run.ts`).
  */
 import { ConfigError } from "../errors.ts";
 import {
