@@ -27,6 +27,7 @@ export interface CountsJson {
   zombies_cleaned: number;
   invalid_policies: number;
   not_done: number;
+  superseded: number;
 }
 
 /** {@link RunError} in machine form. */
@@ -84,6 +85,7 @@ export function countsJson(c: RunCounts): CountsJson {
     zombies_cleaned: c.zombiesCleaned,
     invalid_policies: c.invalidPolicies,
     not_done: c.notDone,
+    superseded: c.superseded,
   };
 }
 

@@ -23,6 +23,12 @@ export interface RunCounts {
   invalidPolicies: number;
   /** Work not started because `--timeout` ran out or the run was cancelled. */
   notDone: number;
+  /**
+   * Actions another run's work made moot: a delete of a snapshot another run had already deleted,
+   * a create whose snapshot another run removed as a duplicate while the window kept its keeper.
+   * Neither a failure nor a create or delete of this run.
+   */
+  superseded: number;
 }
 
 export type ActionKind =
@@ -36,7 +42,14 @@ export type ActionKind =
   | "zombie";
 
 /** `pending` only while the run waits (a create not yet available, a delete not yet confirmed). */
-export type OutcomeStatus = "done" | "failed" | "pending" | "skipped" | "not_done" | "dry_run";
+export type OutcomeStatus =
+  | "done"
+  | "failed"
+  | "pending"
+  | "skipped"
+  | "not_done"
+  | "dry_run"
+  | "superseded";
 
 /** One bad value of an invalid policy (`invalid` outcomes). */
 export interface OutcomeIssue {

@@ -24,6 +24,7 @@ function run(overrides: Partial<RunSummary> = {}): RunSummary {
       zombiesCleaned: 0,
       invalidPolicies: 0,
       notDone: 0,
+      superseded: 0,
     },
     apiCalls: {},
     apiCallsTotal: 4,

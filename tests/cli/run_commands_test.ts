@@ -78,6 +78,7 @@ Deno.test("create-snapshots --json prints the run summary, snake_case", async ()
     "kept",
     "not_done",
     "skipped",
+    "superseded",
     "zombies_cleaned",
   ]);
   assert.equal(s.counts.created, 6);

@@ -23,6 +23,7 @@ export const ZERO_COUNTS: RunCounts = {
   zombiesCleaned: 0,
   invalidPolicies: 0,
   notDone: 0,
+  superseded: 0,
 };
 
 interface Gate {

@@ -49,7 +49,8 @@ export function reportRun(
     `${summary.job} ${summary.dryRun ? "(dry run) " : ""}${summary.result}: ` +
       `${c.created} created, ${c.adopted} adopted, ${c.skipped} skipped, ${c.failed} failed, ` +
       `${c.deleted} deleted, ${c.kept} kept, ${c.zombiesCleaned} zombies cleaned, ` +
-      `${c.invalidPolicies} invalid policies, ${c.notDone} not done; ` +
+      `${c.invalidPolicies} invalid policies, ${c.notDone} not done` +
+      `${c.superseded > 0 ? `, ${c.superseded} superseded by another run` : ""}; ` +
       `${summary.apiCallsTotal} API calls (${calls || "none"}) in ${
         (summary.durationMs / 1000).toFixed(1)
       } s`,
