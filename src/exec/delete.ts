@@ -19,18 +19,12 @@ import type { ActionOutcome } from "./types.ts";
 /** Why an action was not started. */
 export const NOT_STARTED = "Not started: the run timeout was reached";
 
-/** One snapshot to delete, with what the outcome reports about it. */
-export interface DeleteTarget {
+/** One snapshot to delete: the outcome to record for it, and how to delete it. */
+export interface DeleteTarget extends Omit<ActionOutcome, "status" | "kind" | "snapshotId"> {
   kind: "expire" | "dedupe" | "zombie";
   snapshotId: string;
-  volumeId?: string;
-  policy?: string;
-  windowStart?: string;
-  reason: string;
   /** A plain delete is refused (stuck `creating`, `error_deleting`): force-delete. */
   force?: boolean;
-  /** The run's own snapshot that went to error (its create already counts as failed). */
-  cleanup?: boolean;
 }
 
 const DELETE_KINDS: ReadonlySet<string> = new Set(["expire", "dedupe", "zombie"]);
@@ -44,15 +38,8 @@ function isRefusal(e: unknown): e is OpenStackHttpError {
 }
 
 function outcomeOf(t: DeleteTarget): Omit<ActionOutcome, "status"> {
-  return {
-    kind: t.kind,
-    snapshotId: t.snapshotId,
-    ...(t.volumeId ? { volumeId: t.volumeId } : {}),
-    ...(t.policy ? { policy: t.policy } : {}),
-    ...(t.windowStart ? { windowStart: t.windowStart } : {}),
-    reason: t.reason,
-    ...(t.cleanup ? { cleanup: true } : {}),
-  };
+  const { force: _force, ...outcome } = t;
+  return outcome;
 }
 
 /** Records an action the run's deadline (or cancellation) kept from starting. */

@@ -3,7 +3,7 @@
  * is kept → delete what expired (bounded concurrency) → sweep zombies → confirm every delete with
  * one listing. The zombie sweep is shared with create runs.
  */
-import { type ExpireEntry, planExpire } from "../core/mod.ts";
+import { type ExpireEntry, formatUtc, planExpire } from "../core/mod.ts";
 import { confirmDeletes, recordNotStarted, sendDelete } from "./delete.ts";
 import { observeForRun, planInputOf } from "./observe.ts";
 import { settlePool } from "./pool.ts";
@@ -17,6 +17,8 @@ function expireOutcome(e: ExpireEntry, kind: ActionOutcome["kind"]): Omit<Action
     ...(e.policy ? { policy: e.policy } : {}),
     snapshotId: e.snapshotId,
     reason: e.reason,
+    ...(e.expiresAt ? { expiresAt: formatUtc(e.expiresAt) } : {}),
+    ...(e.retentionDays !== undefined ? { retentionDays: e.retentionDays } : {}),
   };
 }
 

@@ -55,6 +55,8 @@ export interface ActionJson {
   at?: string;
   cleanup?: boolean;
   issues?: OutcomeIssue[];
+  expires_at?: string;
+  retention_days?: number;
 }
 
 /** {@link RunSummary} in machine form. */
@@ -110,6 +112,8 @@ export function actionJson(a: ActionOutcome): ActionJson {
   if (a.at !== undefined) out.at = a.at;
   if (a.cleanup !== undefined) out.cleanup = a.cleanup;
   if (a.issues !== undefined) out.issues = a.issues;
+  if (a.expiresAt !== undefined) out.expires_at = a.expiresAt;
+  if (a.retentionDays !== undefined) out.retention_days = a.retentionDays;
   // The key order of the JSON: kind and status first, the reason after the ids.
   const { reason, ...rest } = out;
   return { ...rest, reason } as ActionJson;

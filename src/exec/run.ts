@@ -1,8 +1,8 @@
 /**
  * One run from start to summary: its id (sent as the global `X-OpenStack-Request-ID` on every one
  * of its requests, and only its requests), its deadline (`--timeout`), its ledger, its cloud view,
- * the summary assembled from the ledger, the `run_started`/`run_finished` events and the webhook
- * hand-off. The create and expire steps (`create.ts`, `expire.ts`) run inside it.
+ * the summary assembled from the ledger, the `run_started`/`run_finished` events and the hand-off
+ * of the summary to the alert queue. The create and expire steps (`create.ts`, `expire.ts`) run inside it.
  */
 import type { Clock } from "../clock.ts";
 import { formatUtc } from "../core/mod.ts";
@@ -14,6 +14,7 @@ import {
   RequestStats,
   type RequestStatsSnapshot,
 } from "../openstack/mod.ts";
+import type { AlertSink } from "./alerts.ts";
 import type { EngineConfig } from "./config.ts";
 import { Ledger } from "./ledger.ts";
 import type { CloudView } from "./observe.ts";
@@ -26,7 +27,6 @@ import type {
   RunResult,
   RunSummary,
 } from "./types.ts";
-import { notifyRun } from "./webhook.ts";
 
 /**
  * The engine's narrow view of the cloud: a block-storage client per request scope (every request
@@ -44,8 +44,8 @@ export interface RunDeps {
   clock: Clock;
   logger: Logger;
   config: EngineConfig;
-  /** For webhooks. */
-  fetch?: typeof fetch;
+  /** Where a finished run's summary goes for alerting (delivered outside the run). */
+  alerts?: AlertSink;
   /** Run id generator (default `req-<uuid>`). */
   runId?: () => string;
 }
@@ -163,13 +163,8 @@ export async function executeRun(
     api_calls_total: summary.apiCallsTotal,
     ...(error ? { error: runErrorJson(error) } : {}),
   });
-  if (config.webhook && !dryRun) {
-    await notifyRun(summary, config.webhook, {
-      fetch: deps.fetch ?? globalThis.fetch,
-      clock,
-      logger,
-    });
-  }
+  // Handed off, not awaited: a slow webhook receiver never holds the run.
+  deps.alerts?.enqueue(summary);
   const observation = run?.view?.observation();
   return { summary, ...(observation ? { observation } : {}) };
 }

@@ -85,6 +85,9 @@ export interface ActionOutcome {
   cleanup?: boolean;
   /** The bad values of an `invalid` policy. */
   issues?: OutcomeIssue[];
+  /** Expire and zombie outcomes: the snapshot's expiry (RFC 3339 UTC) and retention days. */
+  expiresAt?: string;
+  retentionDays?: number;
 }
 
 /** Why a run failed as a whole: a stable code (`auth_error`, `transport_error`, `config_error`…). */

@@ -16,7 +16,10 @@ async function overlap(runs: number) {
     unattached: 2,
     metadata: dailyPolicy(),
   });
-  const engines = await Promise.all(Array.from({ length: runs }, () => h.engine()));
+  // Every run alerts on failure; an overlap that went right sends nothing.
+  const sent: RunSummary[] = [];
+  const alerts = { enqueue: (s: RunSummary) => s.result !== "ok" && sent.push(s) };
+  const engines = await Promise.all(Array.from({ length: runs }, () => h.engine({}, { alerts })));
   // Hold every run's first listing until all have observed: each sees empty windows and creates.
   h.emulator.faults.add({
     kind: "GET snapshots/detail",
@@ -24,7 +27,7 @@ async function overlap(runs: number) {
     fault: { type: "latency", ms: 500 },
   });
   const summaries = await Promise.all(engines.map((e) => e.create()));
-  return { h, volumes, summaries };
+  return { h, volumes, summaries, sent };
 }
 
 function sum(summaries: RunSummary[], key: keyof RunSummary["counts"]): number {
@@ -33,7 +36,8 @@ function sum(summaries: RunSummary[], key: keyof RunSummary["counts"]): number {
 
 for (const runs of [2, 3]) {
   Deno.test(`${runs} overlapping create runs all end ok and their counts add up`, async () => {
-    const { h, volumes, summaries } = await overlap(runs);
+    const { h, volumes, summaries, sent } = await overlap(runs);
+    assert.equal(sent.length, 0, "no alert");
     for (const s of summaries) {
       assert.equal(s.result, "ok", JSON.stringify(s.actions.filter((a) => a.status === "failed")));
       assert.equal(s.counts.failed, 0);
