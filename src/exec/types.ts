@@ -140,7 +140,7 @@ export interface FreshnessEntry {
   newestSnapshotAt: string | null;
   /** The policy's window length in seconds (its expected snapshot interval). */
   intervalSeconds: number;
-  verdict: "OK" | "DUE" | "LATE" | "INVALID";
+  verdict: "OK" | "CREATING" | "DUE" | "LATE" | "INVALID";
 }
 
 /** A volume's snapshot event for the daemon's 14-day timeline. */
