@@ -119,6 +119,7 @@ export function jobStatusJson(j: JobStatus): Record<string, unknown> {
         duration_ms: last.durationMs,
         result: last.result,
         ...(last.counts ? { counts: countsJson(last.counts) } : {}),
+        ...(last.warnings ? { warnings: last.warnings } : {}),
         ...(last.errorCode ? { error_code: last.errorCode } : {}),
       }
       : null,

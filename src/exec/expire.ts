@@ -31,12 +31,14 @@ export async function runExpire(run: RunContext): Promise<void> {
     managed_snapshots: obs.snapshots.length,
     unmanaged_snapshots: plan.unmanaged,
   });
+  // A warning, not a failure: the snapshot is kept (never deleted), the run has nothing to retry.
   for (const issue of plan.issues) {
-    run.logger.warn("snapshot_expiry_unreadable", {
-      snapshot_id: issue.snapshotId,
-      volume_id: issue.volumeId,
-      reason: issue.message,
-    });
+    run.warn({
+      code: "expiry_unreadable",
+      message: issue.message,
+      snapshotId: issue.snapshotId,
+      volumeId: issue.volumeId,
+    }, "snapshot_expiry_unreadable");
   }
   for (const e of plan.entries) {
     if (e.action === "keep") run.ledger.record({ ...expireOutcome(e, "keep"), status: "skipped" });

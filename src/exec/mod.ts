@@ -37,6 +37,8 @@ export {
   runErrorJson,
   type SummaryJson,
   summaryJson,
+  type WarningJson,
+  warningJson,
 } from "./report.ts";
 export { type CloudPort, newRunId } from "./run.ts";
 export * from "./types.ts";

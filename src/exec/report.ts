@@ -14,6 +14,7 @@ import type {
   RunError,
   RunResult,
   RunSummary,
+  RunWarning,
 } from "./types.ts";
 
 /** {@link RunCounts} in machine form. */
@@ -72,7 +73,30 @@ export interface SummaryJson {
   api_calls: Record<string, number>;
   api_calls_total: number;
   actions: ActionJson[];
+  warnings: WarningJson[];
   error?: RunErrorJson;
+}
+
+/** {@link RunWarning} in machine form. */
+export interface WarningJson {
+  code: string;
+  message: string;
+  volume_id?: string;
+  snapshot_id?: string;
+  policy?: string;
+  key?: string;
+  value?: string;
+}
+
+/** A warning with snake_case keys. */
+export function warningJson(w: RunWarning): WarningJson {
+  const out: WarningJson = { code: w.code, message: w.message };
+  if (w.volumeId !== undefined) out.volume_id = w.volumeId;
+  if (w.snapshotId !== undefined) out.snapshot_id = w.snapshotId;
+  if (w.policy !== undefined) out.policy = w.policy;
+  if (w.key !== undefined) out.key = w.key;
+  if (w.value !== undefined) out.value = w.value;
+  return out;
 }
 
 /** Counts with snake_case keys. */
@@ -133,6 +157,7 @@ export function summaryJson(s: RunSummary): SummaryJson {
     api_calls: s.apiCalls,
     api_calls_total: s.apiCallsTotal,
     actions: s.actions.map(actionJson),
+    warnings: s.warnings.map(warningJson),
     ...(s.error ? { error: runErrorJson(s.error) } : {}),
   };
 }

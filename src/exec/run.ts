@@ -26,6 +26,7 @@ import type {
   RunReport,
   RunResult,
   RunSummary,
+  RunWarning,
 } from "./types.ts";
 
 /**
@@ -64,6 +65,8 @@ export interface RunContext {
   readonly ledger: Ledger;
   /** The run's view of the cloud, once it observed. */
   view?: CloudView;
+  /** Reports something that needs a person without failing the run (logged once, summarised). */
+  warn(warning: RunWarning, event: string): void;
   /** False once the run's deadline passed or it was cancelled: start no new work. */
   shouldStart(): boolean;
   readonly signal?: AbortSignal;
@@ -111,6 +114,7 @@ export async function executeRun(
   logger.info("run_started", { dry_run: dryRun, now: formatUtc(now) });
   let run: RunContext | undefined;
   let error: RunError | undefined;
+  const warnings: RunWarning[] = [];
   try {
     const cinder = await deps.cloud.blockStorage(scope);
     run = {
@@ -123,6 +127,18 @@ export async function executeRun(
       logger,
       config,
       ledger,
+      warn: (w, event) => {
+        warnings.push(w);
+        logger.warn(event, {
+          code: w.code,
+          volume_id: w.volumeId,
+          snapshot_id: w.snapshotId,
+          policy: w.policy,
+          key: w.key,
+          value: w.value,
+          reason: w.message,
+        });
+      },
       shouldStart: () =>
         !options.signal?.aborted &&
         (deadline === undefined || Temporal.Instant.compare(clock.now(), deadline) < 0),
@@ -153,12 +169,14 @@ export async function executeRun(
     apiCalls: calls.byKind,
     apiCallsTotal: calls.total,
     actions: ledger.actions(),
+    warnings,
     ...(error ? { error } : {}),
   };
   logger.info("run_finished", {
     result: summary.result,
     duration_ms: summary.durationMs,
     ...countsJson(counts),
+    warnings: warnings.length,
     api_calls: summary.apiCalls,
     api_calls_total: summary.apiCallsTotal,
     ...(error ? { error: runErrorJson(error) } : {}),

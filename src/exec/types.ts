@@ -90,6 +90,22 @@ export interface ActionOutcome {
   retentionDays?: number;
 }
 
+/**
+ * Something a run saw that needs a person but is not a failure (the run's result stays "ok"): a
+ * managed snapshot whose expiry cannot be read (kept, never deleted), a policy value read the way
+ * the Go tool read it.
+ */
+export interface RunWarning {
+  /** `expiry_unreadable`, `policy_normalised`, … */
+  code: string;
+  message: string;
+  volumeId?: string;
+  snapshotId?: string;
+  policy?: string;
+  key?: string;
+  value?: string;
+}
+
 /** Why a run failed as a whole: a stable code (`auth_error`, `transport_error`, `config_error`…). */
 export interface RunError {
   code: string;
@@ -112,6 +128,8 @@ export interface RunSummary {
   apiCalls: Record<string, number>;
   apiCallsTotal: number;
   actions: ActionOutcome[];
+  /** What needs a person without failing the run. */
+  warnings: RunWarning[];
   /** Set when result is "failed". */
   error?: RunError;
 }

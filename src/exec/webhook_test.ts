@@ -43,6 +43,7 @@ function run(overrides: Partial<RunSummary> = {}): RunSummary {
       },
       { kind: "create", status: "done", volumeId: "vol-2", reason: "window due" },
     ],
+    warnings: [],
     ...overrides,
   };
 }

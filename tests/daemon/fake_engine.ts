@@ -113,6 +113,7 @@ export class FakeEngine implements Engine {
         apiCalls: {},
         apiCallsTotal: 0,
         actions: [],
+        warnings: [],
       };
       return { summary, observation: { at: finished, ...this.observation } };
     } finally {

@@ -324,6 +324,7 @@ Deno.test("SIGTERM while an alert is being delivered exits 0 after the bounded w
     apiCalls: {},
     apiCallsTotal: 0,
     actions: [{ kind: "create", status: "failed", volumeId: "v", reason: "r", error: "e" }],
+    warnings: [],
   };
   alerts.enqueue(failed);
   await settle();
