@@ -204,7 +204,10 @@ async function adopt(
     return false;
   }
   // The planner's rule: the oldest available one, else the oldest creating one.
-  const adopted = findSatisfying(e, listed) as Snapshot | undefined;
+  const adopted = findSatisfying(e, listed, {
+    now: run.clock.now(),
+    stuckAfterMs: run.config.stuckAfterMs,
+  }) as Snapshot | undefined;
   if (!adopted) return false;
   run.view?.upsert([adopted]);
   // Counted once it is available, as a create is: one that fails counts as failed only.
