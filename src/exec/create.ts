@@ -29,7 +29,7 @@ import { hasStatus, type Snapshot } from "../openstack/mod.ts";
 import { recordNotStarted, sendDelete } from "./delete.ts";
 import { sweepZombies } from "./expire.ts";
 import type { Entry } from "./ledger.ts";
-import { MANAGED_FILTER, observeForRun, planInputOf } from "./observe.ts";
+import { listPlanSnapshots, MANAGED_FILTER, observeForRun, planInputOf } from "./observe.ts";
 import { settlePool } from "./pool.ts";
 import type { RunContext } from "./run.ts";
 import type { ActionOutcome } from "./types.ts";
@@ -374,7 +374,7 @@ async function deleteRacedDuplicates(run: RunContext, input: PlanInput): Promise
   if (touched.size === 0 || !run.shouldStart()) return;
   let snapshots: Snapshot[];
   try {
-    snapshots = await run.cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } });
+    snapshots = await listPlanSnapshots(run.cinder);
   } catch (e) {
     run.logger.warn("dedupe_listing_failed", { error: messageOf(e), request_id: requestIdOf(e) });
     return;
