@@ -108,6 +108,7 @@ export function jobStatusJson(j: JobStatus): Record<string, unknown> {
     job: j.job,
     schedule: j.schedule,
     timezone: j.timezone,
+    timezone_source: j.timezoneSource,
     running: j.running,
     running_since: j.runningSince,
     last_run: last
