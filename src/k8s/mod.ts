@@ -11,18 +11,27 @@ export {
   type ConfigReaders,
   denoReaders,
   type KubeConfig,
+  kubeconfigPaths,
   loadInClusterConfig,
   loadKubeconfig,
   SERVICE_ACCOUNT_DIR,
 } from "./client_config.ts";
+export { KubeTokenSource, type KubeTokenSourceOptions, TOKEN_REREAD_MS } from "./client_token.ts";
 export {
   createKubeFetch,
+  DEFAULT_KUBE_MAX_RESPONSE_BYTES,
+  DEFAULT_KUBE_TIMEOUT_MS,
   isKubeReason,
   type KubeFetch,
   type KubeReason,
   KubernetesApiError,
 } from "./client_transport.ts";
-export { type KubernetesApi, KubernetesClient, type KubernetesClientOptions } from "./client.ts";
+export {
+  type KubernetesApi,
+  KubernetesClient,
+  type KubernetesClientOptions,
+  MAX_LIST_PAGES,
+} from "./client.ts";
 export {
   dnsLabelName,
   isDnsLabel,
