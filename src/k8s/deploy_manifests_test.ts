@@ -24,11 +24,12 @@ Deno.test("deploy/kubernetes", async (t) => {
     );
     assert.deepEqual(
       new Set(allow),
-      new Set(
-        ["get", "list", "create", "update", "delete"].flatMap((
+      new Set([
+        ...["get", "list", "create", "update", "delete"].flatMap((
           v,
         ) => [`${v}:deployments`, `${v}:secrets`]),
-      ),
+        ...["get", "list", "create", "update"].map((v) => `${v}:networkpolicies`),
+      ]),
     );
 
     // Create, update, conflict retry and prune, with a token holding only the Role's rights.
@@ -67,11 +68,18 @@ Deno.test("deploy/kubernetes", async (t) => {
       const items = await original(kind, ns, o);
       if (kind === "deployments") {
         emulator.mutate("deployments", "snapsentry", "snapsentry-aa", () => {});
-      } else emulator.mutate("secrets", "snapsentry", "snapsentry-aa-cloud", () => {});
+      } else if (kind === "secrets") {
+        emulator.mutate("secrets", "snapsentry", "snapsentry-aa-cloud", () => {});
+      } else emulator.mutate("networkpolicies", "snapsentry", "snapsentry-daemons", () => {});
       return items;
     }) as typeof kube.list;
     assert.equal(
-      (await reconcileOnce({ ...base, image: "x/y:2", webhook: { url: "https://h" } }, deps))
+      (await reconcileOnce({
+        ...base,
+        image: "x/y:2",
+        webhook: { url: "https://h" },
+        prometheusSelector: { app: "prom" },
+      }, deps))
         .converged,
       true,
     );
@@ -79,7 +87,13 @@ Deno.test("deploy/kubernetes", async (t) => {
     projects = [projects[0]!];
     assert.equal(
       (await reconcileOnce(
-        { ...base, image: "x/y:2", webhook: { url: "https://h" }, prune: true },
+        {
+          ...base,
+          image: "x/y:2",
+          webhook: { url: "https://h" },
+          prometheusSelector: { app: "prom" },
+          prune: true,
+        },
         deps,
       )).converged,
       true,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { deploymentName, LABEL_KEYS, SECRET_KEYS, secretName } from "../../src/k8s/desired.ts";
-import { SNAPSENTRY_ACCESS_RULES } from "../../src/k8s/orchestrator.ts";
+import { accessRulesFor } from "../../src/k8s/orchestrator.ts";
 import type { Deployment } from "../../src/k8s/types.ts";
 import {
   type AdminWorld,
@@ -82,10 +82,14 @@ Deno.test("admin orchestrator (CLI, emulated Keystone and Kubernetes)", async (t
     for (const c of creds) {
       assert.equal(c.unrestricted, false);
       assert.deepEqual(c.roleIds.map((id) => w.os.state.roles.get(id)!.name), ["member"]);
+      // The project's own id, never `*`, after /v3/.
       assert.deepEqual(
         c.accessRules.map((r) => ({ service: r.service, method: r.method, path: r.path })),
-        SNAPSENTRY_ACCESS_RULES.map((r) => ({ ...r })),
+        accessRulesFor(c.projectId),
       );
+      // --credential-ttl defaults to 90 days.
+      const ttlDays = (c.expiresAt! - Date.parse("2026-01-15T12:00:00Z")) / 86_400_000;
+      assert.ok(ttlDays > 89.9 && ttlDays <= 90, String(ttlDays));
     }
 
     // The Secret's clouds.yaml authenticates with the app credential and can list volumes.
@@ -131,6 +135,8 @@ Deno.test("admin orchestrator (CLI, emulated Keystone and Kubernetes)", async (t
       "0 */1 * * *",
       "--log-level",
       "info",
+      "--shutdown-timeout",
+      "60s",
     ]);
     assert.ok(!JSON.stringify(dep).includes(webhookPassword));
     assert.deepEqual(c.resources, {
@@ -340,12 +346,12 @@ Deno.test("admin orchestrator: usage and configuration errors exit 2", async (t)
     [
       "neither --incluster nor --kubeconfig",
       ["admin", "orchestrator"],
-      /exactly one of --incluster or --kubeconfig/,
+      /give --incluster, --kubeconfig PATH, or set KUBECONFIG/,
     ],
     [
       "both --incluster and --kubeconfig",
       ["admin", "orchestrator", "--incluster", "--kubeconfig", KUBECONFIG_PATH],
-      /exactly one of --incluster or --kubeconfig/,
+      /give one of --incluster or --kubeconfig PATH, not both/,
     ],
     [
       "a kubeconfig that does not exist",
