@@ -112,9 +112,17 @@ export class _Pass {
     return `${KIND_NAMES[kind]} ${this.ns}/${name}`;
   }
 
+  /** Every step of the pass in order, prefixed with the project id where there is one. */
+  readonly journal: string[] = [];
+
   /** Records `step` and runs `fn`, unless this is a dry run. */
-  async write(outcome: { steps: string[] }, step: string, fn: () => Promise<unknown>) {
+  async write(
+    outcome: { steps: string[]; projectId?: string },
+    step: string,
+    fn: () => Promise<unknown>,
+  ) {
     outcome.steps.push(step);
+    this.journal.push(outcome.projectId ? `${outcome.projectId}: ${step}` : step);
     if (this.options.dryRun) return;
     await fn();
   }

@@ -41,9 +41,10 @@ export async function _finish(
   const budget = formatDuration(options.rolloutTimeoutMs);
   if (options.dryRun) {
     for (const t of waiting) {
-      t.outcome.steps.push(
-        `wait until Deployment ${pass.ns}/${t.deployment} has rolled out (up to ${budget})`,
-      );
+      const wait =
+        `wait until Deployment ${pass.ns}/${t.deployment} has rolled out (up to ${budget})`;
+      t.outcome.steps.push(wait);
+      pass.journal.push(`${t.project.id}: ${wait}`);
       await cleanUp(pass, t, users, goUsers);
     }
     return;
@@ -107,6 +108,7 @@ async function cleanUp(
   if (t.goSecret) {
     await pass.remove(t.outcome, "secrets", t.goSecret.metadata.name, " (SnapSentry-Go's)");
     changes.push("go_secret_deleted");
+    if (t.outcome.action === "unchanged") t.outcome.action = "adopted";
     log.info("orchestrator_go_secret_deleted", { secret: t.goSecret.metadata.name });
   }
   if (t.retired.length > 0) {
@@ -132,6 +134,7 @@ async function cleanUp(
       },
     );
     changes.push("credential_retired");
+    if (t.outcome.action === "unchanged") t.outcome.action = "updated";
     log.info("orchestrator_credential_retired", { application_credential_ids: t.retired });
   }
   if (!t.goUser || !identity.findGoUser) return;
@@ -176,5 +179,6 @@ async function cleanUp(
   );
   report(options.dryRun ? "would_delete" : "deleted");
   changes.push("go_user_deleted");
+  if (t.outcome.action === "unchanged") t.outcome.action = "updated";
   log.info("orchestrator_go_user_deleted", { user_id: user.id, user_name: user.name });
 }

@@ -58,6 +58,8 @@ export interface OrchestratorResult {
   converged: boolean;
   /** The pass only reported what it would do. */
   dryRun: boolean;
+  /** Every write of the pass in order (`<project id>: <step>`); with `dryRun`, the planned ones. */
+  steps: string[];
   /** Set when the pass failed as a whole (discovery or observation). */
   error?: string;
   startedAt: string;
@@ -67,7 +69,10 @@ export interface OrchestratorResult {
 /** Logs the pass summary and builds the pass result from the outcomes and orphans. */
 export function _report(
   log: Logger,
-  parts: Pick<OrchestratorResult, "projects" | "orphans" | "goUsers" | "networkPolicy" | "dryRun">,
+  parts: Pick<
+    OrchestratorResult,
+    "projects" | "orphans" | "goUsers" | "networkPolicy" | "dryRun" | "steps"
+  >,
   startedAt: string,
   clock: Clock,
 ): OrchestratorResult {

@@ -129,10 +129,7 @@ function printResult(ctx: CommandContext, result: OrchestratorResult, json: bool
     ctx.out("No tagged projects and nothing to prune");
   }
   if (result.dryRun) {
-    const steps = [
-      ...(result.networkPolicy?.steps ?? []),
-      ...result.projects.flatMap((p) => p.steps.map((s) => `${p.projectId}: ${s}`)),
-    ];
+    const steps = result.steps;
     ctx.out(
       steps.length === 0
         ? "Dry run: nothing to write"
