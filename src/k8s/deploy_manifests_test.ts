@@ -136,3 +136,18 @@ Deno.test("deploy/kubernetes", async (t) => {
     },
   );
 });
+
+Deno.test("Dockerfile keeps /snapsentry-go as a path to the binary", async () => {
+  const text = await Deno.readTextFile(new URL("../../Dockerfile", import.meta.url));
+  const lines = text.split("\n").map((l) => l.trim());
+  // Made in the build stage (which has a shell), as a link to the installed binary …
+  assert.ok(
+    lines.some((l) => /ln -s \/usr\/local\/bin\/snapsentry \/out\/snapsentry-go$/.test(l)),
+    "the build stage links /out/snapsentry-go to the binary",
+  );
+  const run = text.slice(text.lastIndexOf("\nFROM "));
+  // … and brought into the final stage by copying the folder, which keeps links as links.
+  assert.ok(run.includes("COPY --from=build /src/dist/snapsentry /usr/local/bin/snapsentry"));
+  assert.ok(run.includes("COPY --from=build /out/ /"));
+  assert.match(run, /ENTRYPOINT \["\/usr\/local\/bin\/snapsentry"\]/);
+});
