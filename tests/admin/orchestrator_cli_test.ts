@@ -6,6 +6,7 @@ import type { Deployment } from "../../src/k8s/types.ts";
 import {
   type AdminWorld,
   adminWorld,
+  KUBECONFIG,
   KUBECONFIG_PATH,
   NS,
   openSecretCloud,
@@ -447,4 +448,82 @@ Deno.test("admin orchestrator --help lists the Go flags and an example", async (
   }
   assert.match(r.stdout, /Examples:/);
   void TAG;
+});
+
+Deno.test("admin orchestrator reads KUBECONFIG as kubectl does, and --context", async (t) => {
+  const other = KUBECONFIG.replaceAll("emu", "other").replace(
+    "kube.emulator.invalid",
+    "unreachable.invalid",
+  );
+  const run = (w: AdminWorld, argv: string[], env: Record<string, string>) =>
+    w.run([...argv, "--json"], {
+      overrides: { env: { OS_CLIENT_CONFIG_FILE: "/virtual/clouds.yaml", ...env } },
+    });
+  await t.step("a missing file is skipped; the first file's context wins", async () => {
+    const w = adminWorld();
+    taggedProject(w, "alpha");
+    w.files["/virtual/other"] = other;
+    const r = await run(w, ["admin", "orchestrator"], {
+      KUBECONFIG: `/virtual/missing:${KUBECONFIG_PATH}:/virtual/other`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).projects[0].action, "created");
+  });
+  await t.step("--context picks a context of a later file", async () => {
+    const w = adminWorld();
+    taggedProject(w, "alpha");
+    w.files["/virtual/other"] = other;
+    const r = await run(w, ["admin", "orchestrator", "--context", "emu"], {
+      KUBECONFIG: `/virtual/other:${KUBECONFIG_PATH}`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const unknown = await run(w, ["admin", "orchestrator", "--context", "nope"], {
+      KUBECONFIG: `/virtual/other:${KUBECONFIG_PATH}`,
+    });
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.stderr,
+      /Cannot find context "nope" .*defined contexts are "other", "emu"/,
+    );
+  });
+  await t.step("--kubeconfig wins over KUBECONFIG", async () => {
+    const w = adminWorld();
+    taggedProject(w, "alpha");
+    const r = await run(w, ["admin", "orchestrator", "--kubeconfig", KUBECONFIG_PATH], {
+      KUBECONFIG: "/virtual/missing",
+    });
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+Deno.test("admin orchestrator refuses flag combinations that cannot work", async (t) => {
+  const cases: [string, string[], RegExp][] = [
+    ["--dry-run with --interval", ["--dry-run", "--interval", "10m"], /a dry run is one pass/],
+    [
+      "--health-address without --interval",
+      ["--health-address", "0.0.0.0:8081"],
+      /without --interval: a single pass has nothing to probe/,
+    ],
+    ["a bad --health-address", ["--interval", "10m", "--health-address", "8081"], /HOST:PORT/],
+    [
+      "a bad --prometheus-selector",
+      ["--prometheus-selector", "app in (prom)"],
+      /Cannot use --prometheus-selector "app in \(prom\)": expected key=value pairs/,
+    ],
+    ["a bad --rollout-timeout", ["--rollout-timeout", "soon"], /Cannot use --rollout-timeout/],
+    ["--context with --incluster", ["--incluster", "--context", "x"], /--context with --incluster/],
+  ];
+  for (const [name, extra, message] of cases) {
+    await t.step(name, async () => {
+      const w = adminWorld();
+      taggedProject(w, "alpha");
+      const argv = extra.includes("--incluster")
+        ? ["admin", "orchestrator", ...extra]
+        : [...ORCH, ...extra];
+      const r = await w.run(argv);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(w.kube.writeCount, 0);
+    });
+  }
 });
