@@ -127,10 +127,31 @@ Deno.test("deploy/kubernetes", async (t) => {
         assert.equal(c.securityContext.allowPrivilegeEscalation, false);
         assert.equal(spec.volumes[0].secret.secretName, "snapsentry-admin-cloud");
       }
-      assert.deepEqual(deployment.spec.template.spec.containers[0].args.slice(-2), [
+      const loop = deployment.spec.template.spec.containers[0];
+      assert.deepEqual(loop.args.slice(-4), [
         "--interval",
         "10m",
+        "--health-address",
+        "0.0.0.0:8081",
       ]);
+      // The long-running loop is probed on the health endpoint it serves.
+      assert.deepEqual(loop.ports, [{ name: "health", containerPort: 8081, protocol: "TCP" }]);
+      for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+        assert.equal(loop[probe].httpGet.port, "health", probe);
+      }
+      assert.equal(loop.startupProbe.httpGet.path, "/healthz");
+      assert.equal(loop.livenessProbe.httpGet.path, "/healthz");
+      assert.equal(loop.readinessProbe.httpGet.path, "/readyz");
+      assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds > 180);
+      // The orchestrator's pod admits no connection (the probes come from the node).
+      // deno-lint-ignore no-explicit-any
+      const policy = await load("networkpolicy.yaml") as Record<string, any>;
+      assert.deepEqual(policy.spec.policyTypes, ["Ingress"]);
+      assert.equal(policy.spec.ingress, undefined);
+      assert.deepEqual(
+        policy.spec.podSelector.matchLabels,
+        deployment.spec.template.metadata.labels,
+      );
       const kustomization = await load("kustomization.yaml") as { resources: string[] };
       for (const file of kustomization.resources) await load(file);
     },
