@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type LogEntry, MemoryLogger } from "../../src/log.ts";
 import { parse as parseYaml } from "yaml";
 import { deploymentName, LABEL_KEYS, SECRET_KEYS, secretName } from "../../src/k8s/desired.ts";
 import { accessRulesFor } from "../../src/k8s/orchestrator.ts";
@@ -526,4 +527,36 @@ Deno.test("admin orchestrator refuses flag combinations that cannot work", async
       assert.equal(w.kube.writeCount, 0);
     });
   }
+});
+
+Deno.test("admin orchestrator --interval --health-address serves the loop's probes", async () => {
+  const w = adminWorld();
+  taggedProject(w, "alpha");
+  const controller = new AbortController();
+  const entries: LogEntry[] = [];
+  const answers: Record<string, number> = {};
+  let probing: Promise<void> | undefined;
+  const r = await w.run(
+    [...ORCH, "--interval", "10m", "--health-address", "127.0.0.1:0"],
+    {
+      overrides: {
+        signal: controller.signal,
+        makeLogger: ({ level }) => new MemoryLogger({ level, entries }),
+        writeOut: () => {
+          probing ??= (async () => {
+            const listening = entries.find((e) => e.event === "orchestrator_health_listening");
+            const base = `http://${String(listening?.address)}`;
+            for (const path of ["/healthz", "/readyz"]) {
+              const res = await fetch(`${base}${path}`);
+              await res.body?.cancel();
+              answers[path] = res.status;
+            }
+          })().finally(() => controller.abort());
+        },
+      },
+    },
+  );
+  await probing;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(answers, { "/healthz": 200, "/readyz": 200 });
 });
