@@ -18,11 +18,17 @@ COPY src ./src
 COPY scripts ./scripts
 RUN deno install --frozen --entrypoint main.ts \
  && deno task compile \
- && ./dist/snapsentry version
+ && ./dist/snapsentry version \
+ && mkdir -p /out \
+ && ln -s /usr/local/bin/snapsentry /out/snapsentry-go
 
 # ---- run ---------------------------------------------------------------------------------------
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/dist/snapsentry /usr/local/bin/snapsentry
+# SnapSentry-Go's image had its binary at /snapsentry-go, and manifests run
+# `command: ["/snapsentry-go", …]`: keep that path as a symlink. Copying the folder (not the link
+# itself) keeps it a link; distroless has no shell to make one here.
+COPY --from=build /out/ /
 # nonroot = uid/gid 65532; Kubernetes manifests set runAsUser: 65532 to match.
 USER 65532:65532
 ENV OS_CLIENT_CONFIG_FILE=/etc/openstack/clouds.yaml \
