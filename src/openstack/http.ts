@@ -2,6 +2,8 @@
  * The HTTP transport every OpenStack call goes through: injected `fetch`, Clock and Logger; a
  * per-request timeout; one global request id per run; retries with capped, jittered exponential
  * backoff that honour `Retry-After`; typed errors; request counting; an optional rate limiter.
+ * Every answer passes `guardedFetch`: redirects only within one origin (none for an auth request)
+ * and a byte cap per response.
  *
  * Authentication is not done here (see keystone.ts): this layer sees a token only as a header
  * value, which it never logs.
@@ -14,11 +16,13 @@ import {
   type OpenStackHttpErrorInit,
   QuotaExceededError,
   RetryExhaustedError,
+  SnapsentryError,
   TransportError,
 } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
 import { redactText } from "../redact.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, guardedFetch } from "./guarded_fetch.ts";
 import {
   faultMessage,
   type FetchLike,
@@ -30,6 +34,7 @@ import {
   retryAfterMs,
   safeUrl,
 } from "./http_helpers.ts";
+import { networkError, TlsError } from "./net_errors.ts";
 
 export {
   createRateLimiter,
@@ -58,7 +63,7 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 /**
  * Statuses worth retrying for a safe request (SAP's rate limiter uses 498). 500 is included: Cinder
  * answers transient database and message-queue failures with 500, and repeating a GET/PUT/DELETE
- * is harmless; a snapshot create (POST) is never retried whatever the status.
+ * is harmless; a snapshot create (POST) is never retried on them.
  */
 export const RETRY_STATUSES: readonly number[] = [429, 498, 500, 502, 503, 504];
 const SAFE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
@@ -88,6 +93,18 @@ export interface HttpRequest {
    * methods (GET, HEAD, PUT, DELETE) are always retried; a snapshot create is never marked.
    */
   idempotent?: boolean;
+  /**
+   * Repeat a request that is not idempotent when the server refused it without processing it: a
+   * 429 (or SAP's 498), or a 503 that carries `Retry-After`. The wait honours Retry-After within
+   * the retry policy. Set for snapshot creates; other 5xx, timeouts and dropped connections stay
+   * final for them, because the create may have happened.
+   */
+  retryWhenRefused?: boolean;
+  /**
+   * "same-origin" (default) follows same-origin redirects; "never" refuses every redirect (auth
+   * requests, whose body is a password or secret).
+   */
+  redirects?: "same-origin" | "never";
   /** Stats key, e.g. "GET volumes/detail"; derived from the URL when absent. */
   kind?: string;
   /** The run this request belongs to; default: the transport's own request id. */
@@ -118,6 +135,34 @@ export interface HttpTransportOptions {
   /** Deno HTTP client carrying `cacert`/`cert`/`key`. */
   httpClient?: Deno.HttpClient;
   stats?: RequestStats;
+  /** Largest response body read, in bytes; default 64 MiB. */
+  maxResponseBytes?: number;
+}
+
+/** The error's response headers and fault name, kept off its enumerable fields. */
+type WithResponse = OpenStackHttpError & { headers?: Headers; faultName?: string };
+
+/**
+ * Whether `error` is a refusal that a non-idempotent request may repeat (see `retryWhenRefused`):
+ * a 429 or 498 (rate limiters answer before the service sees the request), or a 503 with
+ * `Retry-After` that is not the service's own fault. A 503 from a proxy or limiter in front of
+ * Cinder says "come back later"; a 503 carrying Cinder's fault body (`computeFault`,
+ * `serviceUnavailable`) was raised while Cinder handled the request, so the create may exist.
+ */
+function isRefusal(error: unknown): boolean {
+  if (!(error instanceof OpenStackHttpError) || error instanceof QuotaExceededError) return false;
+  if (error.status === 429 || error.status === 498) return true;
+  const { headers, faultName } = error as WithResponse;
+  return error.status === 503 && headers !== undefined &&
+    ["retry-after", "x-ratelimit-retry-after", "x-retry-after"].some((h) => headers.has(h)) &&
+    (faultName === undefined || faultName === "overLimit");
+}
+
+/** The key of an OpenStack fault body (`{"computeFault": {"message": …}}` → "computeFault"). */
+function faultNameOf(body: unknown): string | undefined {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
+  return Object.entries(body).find(([, v]) => v !== null && typeof v === "object" && "message" in v)
+    ?.[0];
 }
 
 class Timeout extends Error {}
@@ -131,6 +176,7 @@ export class HttpTransport {
   readonly logger: Logger;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
+  readonly maxResponseBytes: number;
   rateLimiter?: RateLimiter;
   #fetch: FetchLike;
   #random: () => number;
@@ -143,6 +189,12 @@ export class HttpTransport {
     this.requestId = options.requestId ?? `req-${crypto.randomUUID()}`;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!(this.maxResponseBytes > 0)) {
+      throw new RangeError(
+        `Cannot use maxResponseBytes "${this.maxResponseBytes}": expected a positive number`,
+      );
+    }
     if (options.rateLimiter) this.rateLimiter = options.rateLimiter;
     this.#random = options.random ?? Math.random;
     if (options.httpClient) this.#httpClient = options.httpClient;
@@ -159,6 +211,15 @@ export class HttpTransport {
     return backoffMs(attempt, this.retry, this.#random);
   }
 
+  /** The wait before repeating after an HTTP error: its Retry-After (capped), else backoff. */
+  #statusDelay(error: OpenStackHttpError, attempt: number): number {
+    const headers = (error as WithResponse).headers;
+    const after = headers ? retryAfterMs(headers, this.clock.now()) : undefined;
+    return after !== undefined && after > 0
+      ? Math.min(after, this.retry.capMs)
+      : this.backoffMs(attempt);
+  }
+
   /** Sends `req`, retrying when it is safe; returns the response or throws a typed error. */
   request(req: HttpRequest): Promise<HttpResponse> {
     const method = req.method.toUpperCase();
@@ -169,17 +230,19 @@ export class HttpTransport {
       clock: this.clock,
       maxRetries: this.retry.maxRetries,
       delayMs: (error, attempt) => {
-        if (!retryable) return undefined;
+        // A certificate does not fix itself between attempts.
+        if (error instanceof TlsError) return undefined;
+        if (!retryable) {
+          return req.retryWhenRefused === true && isRefusal(error)
+            ? this.#statusDelay(error as OpenStackHttpError, attempt)
+            : undefined;
+        }
         if (error instanceof TransportError) return this.backoffMs(attempt);
         if (
           !(error instanceof OpenStackHttpError) || error instanceof QuotaExceededError ||
           !RETRY_STATUSES.includes(error.status)
         ) return undefined;
-        const headers = (error as OpenStackHttpError & { headers?: Headers }).headers;
-        const after = headers ? retryAfterMs(headers, this.clock.now()) : undefined;
-        return after !== undefined && after > 0
-          ? Math.min(after, this.retry.capMs)
-          : this.backoffMs(attempt);
+        return this.#statusDelay(error, attempt);
       },
       onRetry: (error, attempt, delay) =>
         this.logger.debug("http_retry", {
@@ -223,28 +286,28 @@ export class HttpTransport {
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(req.url, init);
-      text = await response.text();
+      ({ response, text } = await guardedFetch(this.#fetch, req.url, init, {
+        maxBytes: this.maxResponseBytes,
+        redirects: req.redirects ?? "same-origin",
+      }));
     } catch (error) {
       timer.cancel();
       const timedOut = timer.signal.aborted;
       const durationMs = this.clock.now().since(started).total("milliseconds");
       this.#record(req, kind, method, "error");
+      const failure = error instanceof SnapsentryError
+        ? error
+        : networkError(error, { method, url, timedOut, timeoutMs: this.timeoutMs });
       this.logger.debug("http_request", {
         method,
         url,
         status: "error",
         duration_ms: durationMs,
         attempt,
-        error: timedOut ? "timeout" : String((error as Error)?.message ?? error),
+        error: timedOut ? "timeout" : failure.message,
+        error_code: failure.code,
       });
-      throw new TransportError(
-        timedOut
-          ? `Cannot ${method} ${url}: no answer within ${this.timeoutMs / 1000} s`
-          : `Cannot ${method} ${url}: ${(error as Error)?.message ?? String(error)}`,
-        { method, url, timedOut },
-        { cause: error },
-      );
+      throw failure;
     }
     timer.cancel();
     const durationMs = this.clock.now().since(started).total("milliseconds");
@@ -282,6 +345,8 @@ export class HttpTransport {
         ? new CinderQuotaExceededError(init, quotaNameFrom(server))
         : new OpenStackHttpError(init);
       Object.defineProperty(error, "headers", { value: response.headers, enumerable: false });
+      const fault = faultNameOf(body);
+      if (fault) Object.defineProperty(error, "faultName", { value: fault, enumerable: false });
       throw error;
     }
     const out: HttpResponse = { status: response.status, headers: response.headers, body };

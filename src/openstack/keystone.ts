@@ -17,6 +17,7 @@ import {
   type RequestScope,
   safeUrl,
 } from "./http.ts";
+import { TlsError } from "./net_errors.ts";
 import type { WireCatalogService, WireToken } from "./wire_types.ts";
 
 /** Re-authenticate when the token has less than this left. */
@@ -201,6 +202,9 @@ export class KeystoneSession {
         expected: [201],
         // Issuing a token has no side effect worth protecting: retrying it is safe.
         idempotent: true,
+        // The body is the password or secret: it never follows a redirect, not even on the
+        // same origin (fetch would repeat it on 307/308).
+        redirects: "never",
         kind: "POST auth/tokens",
         ...(scope ? { scope } : {}),
       });
@@ -292,9 +296,21 @@ export class KeystoneSession {
       error instanceof TransportError ||
       (error as { cause?: unknown })?.cause instanceof TransportError
     ) {
+      const inner = error instanceof TransportError
+        ? error
+        : (error as { cause: TransportError }).cause;
+      // A TLS failure keeps its own code and hint (cacert, cert/key): "check auth_url" would
+      // send the user the wrong way.
+      const tls = inner instanceof TlsError;
       return new AuthError(
         `Cannot reach Keystone at ${where} for cloud "${cloud}": ${(error as Error).message}`,
-        { cause: error, hint: "check auth_url and that the host is reachable from here" },
+        {
+          cause: error,
+          ...(tls ? { code: inner.code } : {}),
+          hint: tls && inner.hint
+            ? inner.hint
+            : "check auth_url and that the host is reachable from here",
+        },
       );
     }
     if (error instanceof SnapsentryError) return error;

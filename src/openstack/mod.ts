@@ -97,6 +97,24 @@ export {
   type RetryPolicy,
   safeUrl,
 } from "./http.ts";
+export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  guardedFetch,
+  type GuardedResponse,
+  type GuardOptions,
+  MAX_REDIRECTS,
+  readCapped,
+} from "./guarded_fetch.ts";
+export {
+  classifyTls,
+  formatBytes,
+  networkError,
+  RedirectError,
+  type RedirectRefusal,
+  ResponseTooLargeError,
+  TlsError,
+  type TlsProblem,
+} from "./net_errors.ts";
 export { IdentityClient } from "./identity.ts";
 export { identityV3Url, KeystoneSession, REAUTH_MARGIN_MS, type TokenInfo } from "./keystone.ts";
 export {
