@@ -185,8 +185,11 @@ export class CinderClient implements BlockStorageApi {
       url: this.#url("/snapshots"),
       json: { snapshot },
       expected: [202],
-      // Never retried blindly: the caller lists by metadata to adopt an orphan instead.
+      // Never retried blindly: after a 5xx, a timeout or a dropped connection the create may
+      // have happened, and the caller lists by metadata to adopt it instead. A 429 (or a 503
+      // with Retry-After) is a refusal before any work, so repeating that is not blind.
       idempotent: false,
+      retryWhenRefused: true,
       kind: "POST snapshots",
     });
     const created: Snapshot = toSnapshot((r.body as { snapshot: WireSnapshot }).snapshot);
