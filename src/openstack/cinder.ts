@@ -41,6 +41,8 @@ export interface CinderClientOptions {
   logger?: Logger;
   /** The run every request of this client belongs to (see {@link CinderClient.withScope}). */
   scope?: RequestScope;
+  /** Most pages one listing may take (default: enough for 1,000,000 items at 1,000 a page). */
+  maxPages?: number;
 }
 
 /** Microversion that added the snapshot list `metadata` filter. */
@@ -98,6 +100,14 @@ export class CinderClient implements BlockStorageApi {
     });
   }
 
+  /** Listing bounds and the logger that reports a restarted listing. */
+  #paging(): { logger: Logger; maxPages?: number } {
+    return {
+      logger: this.#logger,
+      ...(this.#options.maxPages !== undefined ? { maxPages: this.#options.maxPages } : {}),
+    };
+  }
+
   async #get(url: string, kind: string): Promise<unknown> {
     return (await this.#send({ method: "GET", url, expected: [200], kind })).body;
   }
@@ -114,6 +124,7 @@ export class CinderClient implements BlockStorageApi {
       limit: options.limit ?? DEFAULT_PAGE_LIMIT,
       what: "volumes",
       fetchPage: (u) => this.#get(u, "GET volumes/detail"),
+      ...this.#paging(),
     });
     return rows.map(toVolume);
   }
@@ -164,6 +175,7 @@ export class CinderClient implements BlockStorageApi {
       limit: options.limit ?? DEFAULT_PAGE_LIMIT,
       what: "snapshots",
       fetchPage: (u) => this.#get(u, "GET snapshots/detail"),
+      ...this.#paging(),
     });
     const snapshots = rows.map(toSnapshot);
     // Below 3.22 Cinder ignores the filter; also re-check server-side results (cheap, and some

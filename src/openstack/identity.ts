@@ -78,6 +78,7 @@ export class IdentityClient implements IdentityApi {
         collection: "projects",
         what: "projects",
         fetchPage: (u) => this.#get(u, "GET projects"),
+        logger: this.#session.transport.logger,
       });
       return rows.map(toProject);
     } catch (error) {
@@ -113,6 +114,7 @@ export class IdentityClient implements IdentityApi {
         collection: "users",
         what: "users",
         fetchPage: (u) => this.#get(u, "GET users"),
+        logger: this.#session.transport.logger,
       });
       return rows.map(toUser);
     } catch (error) {
@@ -168,6 +170,7 @@ export class IdentityClient implements IdentityApi {
       collection: "roles",
       what: "roles",
       fetchPage: (u) => this.#get(u, "GET roles"),
+      logger: this.#session.transport.logger,
     });
     return rows.map(toRole);
   }
@@ -196,6 +199,7 @@ export class IdentityClient implements IdentityApi {
       collection: "application_credentials",
       what: "application credentials",
       fetchPage: (u) => this.#get(u, "GET users/application_credentials"),
+      logger: this.#session.transport.logger,
     });
     return rows.map(toApplicationCredential);
   }

@@ -125,7 +125,13 @@ export {
   negotiateMicroversion,
   parseVersionDocument,
 } from "./microversion.ts";
-export { collectPages, DEFAULT_PAGE_LIMIT } from "./paginate.ts";
+export {
+  collectPages,
+  DEFAULT_MAX_PAGES,
+  DEFAULT_PAGE_LIMIT,
+  MAX_LISTING_RESTARTS,
+  type PaginateOptions,
+} from "./paginate.ts";
 export { parseOpenStackTime } from "./wire_types.ts";
 
 export interface OpenCloudOptions {
@@ -153,6 +159,10 @@ export interface OpenCloudOptions {
   retry?: Partial<RetryPolicy>;
   /** Jitter source (tests). */
   random?: () => number;
+  /** Largest response body read, in bytes; default 64 MiB. */
+  maxResponseBytes?: number;
+  /** Most pages one Cinder listing may take; default fits 1,000,000 items at 1,000 a page. */
+  maxPages?: number;
 }
 
 /** An opened cloud: configuration, session and the service clients. */
@@ -261,6 +271,9 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(httpClient ? { httpClient } : {}),
+    ...(options.maxResponseBytes !== undefined
+      ? { maxResponseBytes: options.maxResponseBytes }
+      : {}),
     ...(options.rateLimitPerSecond
       ? { rateLimiter: createRateLimiter(options.rateLimitPerSecond, clock) }
       : {}),
@@ -331,6 +344,7 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
         projectId,
         microversion: info.chosen,
         logger,
+        ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
       });
       return { client, info };
     })();
