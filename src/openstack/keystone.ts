@@ -18,7 +18,15 @@ import {
   safeUrl,
 } from "./http.ts";
 import { TlsError } from "./net_errors.ts";
-import type { WireCatalogService, WireToken } from "./wire_types.ts";
+import { decodeAnswer, shape } from "./wire_check.ts";
+import {
+  checkToken,
+  parseOpenStackTime,
+  type WireCatalogService,
+  type WireToken,
+} from "./wire_types.ts";
+
+const TOKEN_BODY = shape<{ token: WireToken }>({ token: checkToken });
 
 /** Re-authenticate when the token has less than this left. */
 export const REAUTH_MARGIN_MS = 120_000;
@@ -35,6 +43,8 @@ export interface TokenInfo {
   roles: string[];
   catalog: WireCatalogService[];
   methods: string[];
+  /** `x-openstack-request-id` of the answer that issued the token (for catalog errors). */
+  requestId?: string;
 }
 
 /**
@@ -222,7 +232,11 @@ export class KeystoneSession {
       );
     }
     registerSecret(token);
-    const t = body.token;
+    const t = decodeAnswer(TOKEN_BODY, body, {
+      method: "POST",
+      url,
+      requestId: response.requestId,
+    }).token;
     if (!t.project && !t.domain) {
       throw new AuthError(
         `Cannot use the token of ${who} in cloud "${config.name}": Keystone issued an unscoped token (no project, no catalog)`,
@@ -230,7 +244,7 @@ export class KeystoneSession {
       );
     }
     const info: TokenInfo = {
-      expiresAt: Temporal.Instant.from(t.expires_at),
+      expiresAt: parseOpenStackTime(t.expires_at),
       userId: t.user?.id ?? "",
       roles: (t.roles ?? []).map((r) => r.name),
       catalog: t.catalog ?? [],
@@ -243,6 +257,7 @@ export class KeystoneSession {
       if (t.project.domain?.id) info.projectDomainId = t.project.domain.id;
     }
     if (t.domain) info.domainId = t.domain.id;
+    if (response.requestId) info.requestId = response.requestId;
     this.#token = token;
     this.#info = info;
     this.authCount++;

@@ -36,6 +36,8 @@ import {
   versionDocumentUrl,
 } from "./microversion.ts";
 import type { RequestStatsSnapshot } from "./types.ts";
+import { BadResponseError, decodeAnswer } from "./wire_check.ts";
+import { checkVersionDocument } from "./wire_types.ts";
 
 export * from "./types.ts";
 export {
@@ -133,6 +135,7 @@ export {
   type PaginateOptions,
 } from "./paginate.ts";
 export { parseOpenStackTime } from "./wire_types.ts";
+export { BadResponseError, decodeAnswer } from "./wire_check.ts";
 
 export interface OpenCloudOptions {
   /** A resolved cloud; when absent, clouds.yaml is loaded (see `cloudName`, `env`). */
@@ -237,6 +240,32 @@ export function createTlsHttpClient(tls: TlsConfig): Deno.HttpClient | undefined
   }
 }
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The microversion range of a version document, checked first: a malformed one (a `versions`
+ * that is not a list, a version "x.y") is a BadResponseError, not a TypeError or RangeError.
+ */
+function readVersionDocument(
+  body: unknown,
+  call: { method: string; url: string; requestId?: string | undefined },
+): { min: string; max: string } {
+  decodeAnswer(checkVersionDocument, body, call);
+  try {
+    return parseVersionDocument(body);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new BadResponseError({ ...call, path: "versions" }, error.message, { cause: error });
+  }
+}
+
 /** Ensures a Cinder URL carries the project id (catalogs without it need it below 3.67). */
 function withProject(url: string, projectId: string): string {
   const u = new URL(url);
@@ -300,6 +329,12 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
           url: expandEndpointTemplate(bs.endpointOverride, projectId),
           overridden: true,
         };
+        if (!isHttpUrl(ep.url)) {
+          throw new ConfigError(
+            `Cannot use block_storage_endpoint_override "${ep.url}" of cloud "${config.name}": it is not an http(s) URL`,
+            { hint: "set it to the Cinder URL, e.g. https://cinder.example.com:8776/v3" },
+          );
+        }
       } else {
         ep = selectEndpoint(info.catalog, {
           serviceType: bs.serviceType,
@@ -307,6 +342,21 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
           interface: iface,
           ...(region ? { region } : {}),
         });
+        // The catalog is Keystone's answer: a broken URL in it is a bad response, reported
+        // against the token request (not an "Invalid URL" TypeError from deep inside).
+        if (!isHttpUrl(ep.url)) {
+          throw new BadResponseError(
+            {
+              method: "POST",
+              url: `${session.identityUrl}/auth/tokens`,
+              requestId: info.requestId,
+              path: "token.catalog",
+            },
+            `the catalog's ${ep.serviceType} ${ep.interface} endpoint ${
+              JSON.stringify(ep.url.slice(0, 200))
+            } is not an http(s) URL`,
+          );
+        }
       }
       return { ...ep, url: withProject(ep.url, projectId) };
     })();
@@ -327,7 +377,11 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
         kind: "GET versions",
         ...(scope ? { scope } : {}),
       });
-      const range = parseVersionDocument(r.body);
+      const range = readVersionDocument(r.body, {
+        method: "GET",
+        url: versionDocumentUrl(ep.url),
+        requestId: r.requestId,
+      });
       const info = negotiateMicroversion({
         serverMin: range.min,
         serverMax: range.max,
