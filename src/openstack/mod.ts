@@ -341,6 +341,7 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
           aliases: serviceTypeAliases(bs.serviceType),
           interface: iface,
           ...(region ? { region } : {}),
+          cloud: config.name,
         });
         // The catalog is Keystone's answer: a broken URL in it is a bad response, reported
         // against the token request (not an "Invalid URL" TypeError from deep inside).
