@@ -11,6 +11,7 @@ import { systemClock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
+import { MIN_SECRET_LENGTH } from "../redact.ts";
 import { CinderClient } from "./cinder.ts";
 import {
   type EndpointInfo,
@@ -240,6 +241,24 @@ export function createTlsHttpClient(tls: TlsConfig): Deno.HttpClient | undefined
   }
 }
 
+/**
+ * Warns about a credential too short to be redacted (see `MIN_SECRET_LENGTH`): it is used as it
+ * is, but it could show in free text of a log line or an error.
+ */
+function warnShortSecrets(config: CloudConfig, logger: Logger): void {
+  const auth = config.auth as unknown as Record<string, unknown>;
+  for (const field of ["password", "secret", "token"]) {
+    const value = auth[field];
+    if (typeof value !== "string" || value === "" || value.length >= MIN_SECRET_LENGTH) continue;
+    logger.warn("secret_too_short", {
+      field: `auth.${field}`,
+      min_length: MIN_SECRET_LENGTH,
+      message: `Cannot redact auth.${field} of cloud "${config.name}": it is shorter than ` +
+        `${MIN_SECRET_LENGTH} characters, so it may show in logs and error messages; use a longer one`,
+    });
+  }
+}
+
 function isHttpUrl(text: string): boolean {
   try {
     const { protocol } = new URL(text);
@@ -290,6 +309,7 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
   });
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? nullLogger).with({ cloud: config.name });
+  warnShortSecrets(config, logger);
   const httpClient = createTlsHttpClient(config.tls);
   const transport = new HttpTransport({
     ...(options.fetch ? { fetch: options.fetch } : {}),
