@@ -36,3 +36,21 @@ Deno.test("status: a region the catalog lacks exits 2 naming cloud, region and r
   assert.match(r.stderr, /region "RegionTwo"\) in cloud "emulator": catalog offers /);
   assert.match(r.stderr, /hint: set region_name in clouds\.yaml to a region .* \("RegionOne"\)/);
 });
+
+Deno.test("status: a volume name with terminal escapes prints inert; --json keeps it exact", async () => {
+  const c = emulatedCli();
+  const name = "db\x1b[2J\x1b]0;pwned\x07\nOK fake";
+  c.emulator.addVolume(c.emulator.seed.demoProjectId, {
+    name,
+    metadata: {
+      "x-snapsentry-managed": "true",
+      "x-snapsentry-daily-enabled": "true",
+    },
+  });
+  const text = await c.run(["status"]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.ok(!text.stdout.includes("\x1b"), "no raw ESC on stdout");
+  assert.ok(text.stdout.includes(String.raw`db\x1b[2J\x1b]0;pwned\x07\nOK fake`), text.stdout);
+  const json = await c.run(["status", "--json"]);
+  assert.equal(JSON.parse(json.stdout).entries[0].volume_name, name);
+});
