@@ -17,7 +17,6 @@ import {
   isLive,
   keeperOf,
   type ManagedSnapshot,
-  oldestFirst,
   volumePolicyKey,
 } from "./_snapshots.ts";
 import { type PolicyType, SNAPSHOT_DESCRIPTION, snapshotName } from "./naming.ts";
@@ -134,21 +133,28 @@ export function createRequest(entry: CreateEntry, createdAt: Temporal.Instant): 
 
 /**
  * The snapshot among `snapshots` that satisfies a planned entry's window: a managed snapshot of
- * that volume and policy, `available` (preferred) or `creating`, placed in the window. For the
- * engine after a create failed ambiguously (timeout, 5xx, dropped connection): list the volume's
- * snapshots again and adopt what this returns instead of retrying the POST.
+ * that volume and policy, `available` (preferred) or `creating`, placed in the window, by the
+ * planner's own rule: one stuck in `creating` for `stuckAfterMs` or more at `now` is a zombie
+ * and satisfies nothing. For the engine after a create failed ambiguously (timeout, 5xx, dropped
+ * connection): list the volume's snapshots again and adopt what this returns instead of
+ * retrying the POST.
  */
 export function findSatisfying(
   entry: Pick<CreateEntry, "volumeId" | "policy" | "window">,
   snapshots: readonly PlanSnapshot[],
+  at?: { now: Temporal.Instant; stuckAfterMs?: number },
 ): PlanSnapshot | undefined {
   if (!entry.window) return undefined;
   const startMs = entry.window.start.epochMilliseconds;
   const endMs = entry.window.end.epochMilliseconds;
   const candidates = indexManaged(snapshots.filter((s) => s.volumeId === entry.volumeId))
     .byVolumePolicy.get(volumePolicyKey(entry.volumeId, entry.policy)) ?? [];
+  const usable = at
+    ? (m: ManagedSnapshot) =>
+      isLive(m, at.now.epochMilliseconds, at.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS)
+    : isGood;
   return keeperOf(
-    candidates.filter((m) => isGood(m) && startMs <= m.anchorMs && m.anchorMs < endMs),
+    candidates.filter((m) => usable(m) && startMs <= m.anchorMs && m.anchorMs < endMs),
   )?.snapshot;
 }
 
@@ -249,48 +255,45 @@ export function planCreate(input: PlanInput): CreatePlan {
   return { now, entries, dedupe, groups: groupCreates(entries), issues };
 }
 
-/** Duplicates in every window of one volume + policy (good snapshots only). */
+/**
+ * Raced duplicates of one volume + policy: more than one good snapshot that snapsentry stamped for
+ * the same window (window key and run id both present), as two overlapping runs leave them. The
+ * oldest available one is kept (else the oldest creating one); the other available ones go.
+ * Only those: a snapshot without snapsentry's stamps (the Go tool's, or one made by hand with the
+ * keys) is deleted only by its own expiry, however many share its window, and snapshots stamped
+ * with different window starts were taken for different windows of an earlier schedule (every
+ * 6 h, now every 12 h): none of them is a duplicate.
+ */
 function findDuplicates(
   memo: WindowMemo,
   policy: Policy,
   volumeId: string,
   good: ManagedSnapshot[],
 ): DedupeAction[] {
-  const sorted = [...good].sort((a, b) => a.anchorMs - b.anchorMs || oldestFirst(a, b));
+  const byStart = new Map<number, ManagedSnapshot[]>();
+  for (const m of good) {
+    if (!m.stamp.windowStart || !m.stamp.runId) continue;
+    const key = m.stamp.windowStart.epochMilliseconds;
+    const list = byStart.get(key);
+    if (list) list.push(m);
+    else byStart.set(key, [m]);
+  }
   const out: DedupeAction[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    const w = memo.at(policy, sorted[i]!.anchorMs);
-    let j = i + 1;
-    while (j < sorted.length && memoContains(w, sorted[j]!.anchorMs)) j++;
-    if (j - i > 1) {
-      // Raced runs stamp the same window start. Snapshots stamped with different starts were taken
-      // for different windows of an earlier schedule (say every 6 h, now every 12 h): not
-      // duplicates. Go-made ones carry no stamp and are placed by created_at, as before.
-      const byStamp = new Map<number | undefined, ManagedSnapshot[]>();
-      for (const m of sorted.slice(i, j)) {
-        const key = m.stamp.windowStart?.epochMilliseconds;
-        const list = byStamp.get(key);
-        if (list) list.push(m);
-        else byStamp.set(key, [m]);
-      }
-      for (const members of byStamp.values()) {
-        if (members.length < 2) continue;
-        const keeper = keeperOf(members)!;
-        for (const m of members) {
-          if (m === keeper || m.snapshot.status !== "available") continue;
-          out.push({
-            snapshotId: m.snapshot.id,
-            volumeId,
-            policy: policy.type,
-            windowStart: w.window.start.toInstant(),
-            keepId: keeper.snapshot.id,
-            reason: `Duplicate of ${keeper.snapshot.id} in window ${w.label}`,
-          });
-        }
-      }
+  for (const [startMs, members] of byStart) {
+    if (members.length < 2) continue;
+    const keeper = keeperOf(members)!;
+    const label = memo.at(policy, startMs).label;
+    for (const m of members) {
+      if (m === keeper || m.snapshot.status !== "available") continue;
+      out.push({
+        snapshotId: m.snapshot.id,
+        volumeId,
+        policy: policy.type,
+        windowStart: m.stamp.windowStart!,
+        keepId: keeper.snapshot.id,
+        reason: `Duplicate of ${keeper.snapshot.id} in window ${label} (raced runs)`,
+      });
     }
-    i = j;
   }
   return out;
 }

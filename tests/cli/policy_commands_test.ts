@@ -403,3 +403,31 @@ Deno.test("--log-level=debug shows the cause chain of an error; info shows one l
   const loud = await e.run(["--log-level=debug", ...argv]);
   assert.match(loud.stderr, /caused by: GET .* returned 404/);
 });
+
+Deno.test("plan --json lists a raced duplicate once, as expire, never also as keep", async () => {
+  const { e, a } = setup();
+  const meta = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-snapshot-policy-type": "daily",
+    "x-snapsentry-snapshot-window-start": "2026-03-10T00:00:00Z",
+    "x-snapsentry-snapshot-expiry-date": "2026-03-12T00:00:00Z",
+    "x-snapsentry-snapshot-retention-days": "2",
+  };
+  await e.run(["subscribe", "daily", "--volume-id", a.id, "--start-time", "00:00"]);
+  const keeper = e.emulator.addSnapshot({
+    volumeId: a.id,
+    createdAt: "2026-03-10T00:00:01Z",
+    metadata: { ...meta, "x-snapsentry-snapshot-run-id": "req-a" },
+  });
+  const dup = e.emulator.addSnapshot({
+    volumeId: a.id,
+    createdAt: "2026-03-10T00:00:02Z",
+    metadata: { ...meta, "x-snapsentry-snapshot-run-id": "req-b" },
+  });
+  const plan = JSON.parse((await e.run(["plan", "--json"])).stdout);
+  const entries = (id: string) =>
+    plan.expire.filter((x: { snapshot_id: string }) => x.snapshot_id === id);
+  assert.deepEqual(entries(dup.id).map((x: { action: string }) => x.action), ["expire"]);
+  assert.equal(entries(dup.id)[0].duplicate_of, keeper.id);
+  assert.deepEqual(entries(keeper.id).map((x: { action: string }) => x.action), ["keep"]);
+});

@@ -57,8 +57,11 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       reason: e.reason,
       ...(e.satisfiedBy ? { snapshot_id: e.satisfiedBy } : {}),
     }));
+    // A raced duplicate is listed once, as what the create run does with it (delete), never also
+    // as a snapshot the expire run keeps.
+    const duplicates = new Set(create.dedupe.map((d) => d.snapshotId));
     const expireJson = [
-      ...expire.entries.map((e) => ({
+      ...expire.entries.filter((e) => !duplicates.has(e.snapshotId)).map((e) => ({
         snapshot_id: e.snapshotId,
         volume_id: e.volumeId,
         policy: e.policy ?? null,
