@@ -20,7 +20,13 @@ import {
   volumePolicyKey,
 } from "./_snapshots.ts";
 import { type PolicyType, SNAPSHOT_DESCRIPTION, snapshotName } from "./naming.ts";
-import { isSubscribed, parseVolumePolicies, type Policy, type PolicyIssue } from "./policy.ts";
+import {
+  isSubscribed,
+  parseVolumePolicies,
+  type Policy,
+  type PolicyIssue,
+  type PolicyWarning,
+} from "./policy.ts";
 import { type SnapshotGroup, snapshotMetadata } from "./retention.ts";
 import {
   DEFAULT_STUCK_AFTER_MS,
@@ -102,6 +108,8 @@ export interface CreatePlan {
   groups: CreateGroup[];
   /** Every policy issue of every subscribed volume. */
   issues: PolicyIssue[];
+  /** Values read the way the Go tool read them (the policies work; each needs a look). */
+  warnings: PolicyWarning[];
 }
 
 /** The create request for a planned entry: name, description and metadata stamped at `createdAt`. */
@@ -193,11 +201,13 @@ export function planCreate(input: PlanInput): CreatePlan {
   const entries: CreateEntry[] = [];
   const dedupe: DedupeAction[] = [];
   const issues: PolicyIssue[] = [];
+  const warnings: PolicyWarning[] = [];
 
   for (const volume of input.volumes) {
     if (!isSubscribed(volume)) continue;
     const parsed = parseVolumePolicies(volume);
     issues.push(...parsed.errors);
+    warnings.push(...parsed.warnings);
     const placement = placementOf(volume);
     const base = {
       volumeId: volume.id,
@@ -252,7 +262,7 @@ export function planCreate(input: PlanInput): CreatePlan {
     byIdThenPolicy(a, b) || cmpInstant(a.windowStart, b.windowStart) ||
     (a.snapshotId < b.snapshotId ? -1 : 1)
   );
-  return { now, entries, dedupe, groups: groupCreates(entries), issues };
+  return { now, entries, dedupe, groups: groupCreates(entries), issues, warnings };
 }
 
 /**

@@ -66,6 +66,17 @@ export async function runCreate(run: RunContext): Promise<void> {
   });
   const input = planInputOf(run, obs);
   const plan = planCreate(input);
+  // Values read the way SnapSentry-Go read them: the policies work; each is reported once a run.
+  for (const w of plan.warnings) {
+    run.warn({
+      code: "policy_normalised",
+      message: w.message,
+      volumeId: w.volumeId,
+      policy: w.policy,
+      key: w.key,
+      value: w.value,
+    }, "policy_normalised");
+  }
   recordPlanned(run, plan);
   if (run.dryRun) return recordDryRun(run, plan, input);
   await requestCreates(run, plan);

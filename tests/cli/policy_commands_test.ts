@@ -431,3 +431,27 @@ Deno.test("plan --json lists a raced duplicate once, as expire, never also as ke
   assert.equal(entries(dup.id)[0].duplicate_of, keeper.id);
   assert.deepEqual(entries(keeper.id).map((x: { action: string }) => x.action), ["keep"]);
 });
+
+Deno.test("a value SnapSentry-Go accepted works as it did: a warning, exit 0", async () => {
+  const { e, a } = setup();
+  e.emulator.state.volumes.get(a.id)!.metadata = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-daily-enabled": "true",
+    "x-snapsentry-daily-retention-days": "-1",
+  };
+  const plan = JSON.parse((await e.run(["plan", "--json"])).stdout);
+  assert.deepEqual(plan.create.map((x: { action: string }) => x.action), ["create"]);
+  assert.deepEqual(plan.warnings.map((w: { key: string; used: string }) => [w.key, w.used]), [
+    ["x-snapsentry-daily-retention-days", "2"],
+  ]);
+  const r = await e.run(["create-snapshots", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.result, "ok");
+  assert.equal(summary.counts.created, 1);
+  assert.deepEqual(summary.warnings.map((w: { code: string }) => w.code), ["policy_normalised"]);
+  assert.equal(r.logs.filter((l) => l.event === "policy_normalised").length, 1);
+  // The snapshot carries the retention Go used: the daily default.
+  const snap = e.emulator.snapshots(e.emulator.seed.demoProjectId)[0]!;
+  assert.equal(snap.metadata["x-snapsentry-snapshot-retention-days"], "2");
+});
