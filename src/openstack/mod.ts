@@ -5,6 +5,12 @@
  *
  * Entry point: `openCloud()`. Everything is injected (fetch, Clock, Logger), so tests pass a
  * handler function or the emulator's `fetch` and no port is opened.
+ *
+ * What it guarantees about the wire (`guarded_fetch.ts`, `paginate.ts`, `wire_check.ts`): a token
+ * or a request body never leaves the origin it was meant for (same-origin redirects only, none
+ * for an auth request); every answer is read under a byte cap (64 MiB) and every listing under a
+ * page limit; every answer is schema-checked before it is used (`bad_response`); TLS failures
+ * name their cause and are not retried.
  */
 import type { Clock } from "../clock.ts";
 import { systemClock } from "../clock.ts";
