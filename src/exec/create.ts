@@ -161,6 +161,7 @@ async function createOne(run: RunContext, e: CreateEntry): Promise<void> {
       description: req.description,
       metadata: { ...req.metadata, [SNAPSHOT_KEYS.runId]: run.runId },
       force: true,
+      ...(run.deadline ? { deadline: run.deadline } : {}),
     });
     run.view?.upsert([snap]);
     run.ledger.record({

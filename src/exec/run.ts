@@ -69,6 +69,8 @@ export interface RunContext {
   warn(warning: RunWarning, event: string): void;
   /** False once the run's deadline passed or it was cancelled: start no new work. */
   shouldStart(): boolean;
+  /** The run's deadline (`--timeout`), if any: no retry waits past it. */
+  readonly deadline?: Temporal.Instant;
   readonly signal?: AbortSignal;
 }
 
@@ -143,6 +145,7 @@ export async function executeRun(
         !options.signal?.aborted &&
         (deadline === undefined || Temporal.Instant.compare(clock.now(), deadline) < 0),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(deadline ? { deadline } : {}),
     };
     await body(run);
   } catch (e) {

@@ -234,6 +234,7 @@ export class CinderClient implements BlockStorageApi {
       idempotent: false,
       retryWhenRefused: true,
       kind: "POST snapshots",
+      ...(options.deadline ? { deadline: options.deadline } : {}),
     });
     const created: Snapshot = toSnapshot(this.#decode(SNAPSHOT_BODY, r, "POST", url).snapshot);
     if (r.requestId) created.requestId = r.requestId;

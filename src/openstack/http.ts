@@ -109,6 +109,8 @@ export interface HttpRequest {
   kind?: string;
   /** The run this request belongs to; default: the transport's own request id. */
   scope?: RequestScope;
+  /** No retry waits past this instant (a run's `--timeout`): the last error is thrown instead. */
+  deadline?: Temporal.Instant;
 }
 
 export interface HttpResponse {
@@ -220,6 +222,28 @@ export class HttpTransport {
       : this.backoffMs(attempt);
   }
 
+  /** The wait before retrying `error` of `req` on attempt `attempt`, or undefined when final. */
+  #delayFor(
+    req: HttpRequest,
+    retryable: boolean,
+    error: unknown,
+    attempt: number,
+  ): number | undefined {
+    // A certificate does not fix itself between attempts.
+    if (error instanceof TlsError) return undefined;
+    if (!retryable) {
+      return req.retryWhenRefused === true && isRefusal(error)
+        ? this.#statusDelay(error as OpenStackHttpError, attempt)
+        : undefined;
+    }
+    if (error instanceof TransportError) return this.backoffMs(attempt);
+    if (
+      !(error instanceof OpenStackHttpError) || error instanceof QuotaExceededError ||
+      !RETRY_STATUSES.includes(error.status)
+    ) return undefined;
+    return this.#statusDelay(error, attempt);
+  }
+
   /** Sends `req`, retrying when it is safe; returns the response or throws a typed error. */
   request(req: HttpRequest): Promise<HttpResponse> {
     const method = req.method.toUpperCase();
@@ -230,19 +254,11 @@ export class HttpTransport {
       clock: this.clock,
       maxRetries: this.retry.maxRetries,
       delayMs: (error, attempt) => {
-        // A certificate does not fix itself between attempts.
-        if (error instanceof TlsError) return undefined;
-        if (!retryable) {
-          return req.retryWhenRefused === true && isRefusal(error)
-            ? this.#statusDelay(error as OpenStackHttpError, attempt)
-            : undefined;
-        }
-        if (error instanceof TransportError) return this.backoffMs(attempt);
-        if (
-          !(error instanceof OpenStackHttpError) || error instanceof QuotaExceededError ||
-          !RETRY_STATUSES.includes(error.status)
-        ) return undefined;
-        return this.#statusDelay(error, attempt);
+        const wait = this.#delayFor(req, retryable, error, attempt);
+        if (wait === undefined || !req.deadline) return wait;
+        // Past the caller's deadline the wait is not worth it: give up with the last error.
+        const until = this.clock.now().add({ milliseconds: wait });
+        return Temporal.Instant.compare(until, req.deadline) > 0 ? undefined : wait;
       },
       onRetry: (error, attempt, delay) =>
         this.logger.debug("http_retry", {

@@ -92,6 +92,8 @@ export interface CreateSnapshotOptions {
   metadata: Record<string, string>;
   /** Sent only below microversion 3.66, where in-use volumes need it. */
   force?: boolean;
+  /** A refused create (429) is retried only while its wait ends before this (a run's deadline). */
+  deadline?: Temporal.Instant;
 }
 
 /** The Cinder v3 calls snapsentry makes. Implemented by `CinderClient`. */

@@ -57,3 +57,20 @@ Deno.test("create-snapshots: a 503 without Retry-After on POST is still not repe
   assert.equal(r.counts.failed, 1);
   assert.equal(r.counts.created, ids.length - 1);
 });
+
+Deno.test("create-snapshots: a 429 whose Retry-After passes the run's --timeout is not waited out", async () => {
+  const { h, ids } = setup();
+  h.emulator.faults.add({
+    kind: "POST snapshots",
+    times: 1,
+    fault: { type: "rate_limit", retryAfter: 25 },
+  });
+  const before = h.clock.now();
+  const r = await (await h.engine({ timeoutMs: 10_000, concurrency: 1 })).create();
+  const refused = r.actions.filter((a) => a.status === "failed");
+  assert.equal(refused.length, 1, "the refused create fails instead of waiting past the deadline");
+  assert.match(refused[0]!.error ?? "", /429/);
+  assert.ok(h.clock.now().since(before).total("seconds") < 25, "did not wait the 25 s");
+  assert.equal(r.apiCalls["POST snapshots"], r.counts.created + 1);
+  assert.equal(r.counts.created + r.counts.notDone + 1, ids.length);
+});
