@@ -26,7 +26,6 @@ import {
   chooseRegion,
   expandRegionName,
   knownRegions,
-  REGION_NOT_FOUND,
   type RegionSource,
 } from "./clouds_regions.ts";
 import { resolveProfile } from "./clouds_vendors.ts";
