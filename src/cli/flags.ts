@@ -14,7 +14,12 @@ import {
   PolicyValueError,
 } from "../core/mod.ts";
 import { UsageError } from "../errors.ts";
-import { ENGINE_DEFAULTS, type EngineConfig, type WebhookConfig } from "../exec/mod.ts";
+import {
+  DEFAULT_WEBHOOK_WAIT_MS,
+  ENGINE_DEFAULTS,
+  type EngineConfig,
+  type WebhookConfig,
+} from "../exec/mod.ts";
 import type { GlobalOptions } from "./context.ts";
 
 /** A parser's RangeError as a usage error: `Cannot use --flag "value": expected …`. */
@@ -81,6 +86,8 @@ export interface EngineFlags {
   waitTimeout?: string;
   stuckAfter?: string;
   webhookOn?: string;
+  webhookFormat?: string;
+  webhookWait?: string;
 }
 
 const STUCK_BOUNDS: DurationBounds = { minMs: 60_000 };
@@ -124,6 +131,18 @@ export function addEngineOptions(
     .addOption(
       new Option("--webhook-on <when>", "send webhooks on failure only, or always (summary)")
         .choices(["failure", "always"]).default("failure"),
+    )
+    .addOption(
+      new Option(
+        "--webhook-format <format>",
+        "batch: one message per run with every failure; go: one message per failure, as SnapSentry-Go",
+      ).choices(["batch", "go"]).default("batch"),
+    )
+    .option(
+      "--webhook-wait <duration>",
+      `at exit (or daemon shutdown), wait at most this long for alerts to be delivered (default: ${
+        formatDuration(DEFAULT_WEBHOOK_WAIT_MS)
+      })`,
     );
 }
 
@@ -156,8 +175,28 @@ export function engineConfigFrom(globals: GlobalOptions, flags: EngineFlags): {
     }
     rateLimitPerSecond = r;
   }
-  if (globals.webhookUrl) config.webhook = webhookConfig(globals, flags.webhookOn ?? "failure");
   return { config, ...(rateLimitPerSecond ? { rateLimitPerSecond } : {}) };
+}
+
+/** `--webhook-wait` in milliseconds. */
+export function webhookWaitFrom(flags: EngineFlags): number {
+  return flags.webhookWait === undefined
+    ? DEFAULT_WEBHOOK_WAIT_MS
+    : durationFlag("--webhook-wait", flags.webhookWait);
+}
+
+/** The webhook settings of the global flags and the run flags, or undefined without a URL. */
+export function webhookConfigFrom(
+  globals: GlobalOptions,
+  flags: EngineFlags,
+): WebhookConfig | undefined {
+  if (!globals.webhookUrl) return undefined;
+  const on = flags.webhookOn ?? "failure";
+  const format = flags.webhookFormat ?? "batch";
+  if (format !== "batch" && format !== "go") {
+    throw usage("--webhook-format", format, '"batch" or "go"');
+  }
+  return { ...webhookConfig(globals, on), format };
 }
 
 function webhookConfig(globals: GlobalOptions, on: string): WebhookConfig {

@@ -134,21 +134,28 @@ export function createRequest(entry: CreateEntry, createdAt: Temporal.Instant): 
 
 /**
  * The snapshot among `snapshots` that satisfies a planned entry's window: a managed snapshot of
- * that volume and policy, `available` (preferred) or `creating`, placed in the window. For the
- * engine after a create failed ambiguously (timeout, 5xx, dropped connection): list the volume's
- * snapshots again and adopt what this returns instead of retrying the POST.
+ * that volume and policy, `available` (preferred) or `creating`, placed in the window, by the
+ * planner's own rule: one stuck in `creating` for `stuckAfterMs` or more at `now` is a zombie
+ * and satisfies nothing. For the engine after a create failed ambiguously (timeout, 5xx, dropped
+ * connection): list the volume's snapshots again and adopt what this returns instead of
+ * retrying the POST.
  */
 export function findSatisfying(
   entry: Pick<CreateEntry, "volumeId" | "policy" | "window">,
   snapshots: readonly PlanSnapshot[],
+  at?: { now: Temporal.Instant; stuckAfterMs?: number },
 ): PlanSnapshot | undefined {
   if (!entry.window) return undefined;
   const startMs = entry.window.start.epochMilliseconds;
   const endMs = entry.window.end.epochMilliseconds;
   const candidates = indexManaged(snapshots.filter((s) => s.volumeId === entry.volumeId))
     .byVolumePolicy.get(volumePolicyKey(entry.volumeId, entry.policy)) ?? [];
+  const usable = at
+    ? (m: ManagedSnapshot) =>
+      isLive(m, at.now.epochMilliseconds, at.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS)
+    : isGood;
   return keeperOf(
-    candidates.filter((m) => isGood(m) && startMs <= m.anchorMs && m.anchorMs < endMs),
+    candidates.filter((m) => usable(m) && startMs <= m.anchorMs && m.anchorMs < endMs),
   )?.snapshot;
 }
 

@@ -31,6 +31,8 @@ export interface ExpireEntry {
   status: string;
   createdAt: Temporal.Instant;
   expiresAt?: Temporal.Instant;
+  /** The retention days stamped on the snapshot, when readable. */
+  retentionDays?: number;
   action: ExpireAction;
   /** Zombies only: true when a plain delete is refused (stuck `creating`, `error_deleting`). */
   force: boolean;
@@ -131,6 +133,7 @@ export function planExpire(input: PlanInput): ExpirePlan {
       status: s.status,
       createdAt: m.stamp.createdAt,
       ...(m.stamp.expiresAt ? { expiresAt: m.stamp.expiresAt } : {}),
+      ...(m.stamp.retentionDays !== undefined ? { retentionDays: m.stamp.retentionDays } : {}),
       action: "keep",
       force: false,
       reason: "",

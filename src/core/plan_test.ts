@@ -469,7 +469,7 @@ Deno.test("planStatus()", async (t) => {
       ["new", "DUE", 0],
       ["ok", "OK", 0],
     ]);
-    assertEquals(r.counts, { OK: 1, DUE: 2, LATE: 1, INVALID: 1 });
+    assertEquals(r.counts, { OK: 1, CREATING: 0, DUE: 2, LATE: 1, INVALID: 1 });
     assertEquals(r.nagios, 1);
     const ok = r.entries.find((e) => e.volumeId === "ok")!;
     assertEquals(ok.description, "daily 08:00 UTC, keep 2 d");
@@ -582,9 +582,16 @@ Deno.test("planStatus() does not call a window OK when its only snapshot is stuc
     },
   };
   const young = { ...stuck, createdAt: Temporal.Instant.from("2026-03-10T11:30:00Z") };
-  const verdict = (s: typeof stuck) =>
-    planStatus({ now, volumes: [volume], snapshots: [s] }).entries[0]!.verdict;
-  assertEquals(verdict(young), "OK");
+  const entry = (s: typeof stuck) =>
+    planStatus({ now, volumes: [volume], snapshots: [s] }).entries[0]!;
+  // Still creating: not OK yet, shown with its age.
+  assertEquals(entry(young).verdict, "CREATING");
+  assertEquals(
+    entry(young).reason,
+    "Window 2026-03-10T00:00:00Z – 2026-03-11T00:00:00Z has snapshot s1, creating for 30m",
+  );
+  assertEquals(entry(young).nagios, 0);
+  assertEquals(entry({ ...young, status: "available" }).verdict, "OK");
   // Nothing usable in this window nor the last, though a snapshot was attempted: LATE.
-  assertEquals(verdict(stuck), "LATE");
+  assertEquals(entry(stuck).verdict, "LATE");
 });

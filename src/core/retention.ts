@@ -106,6 +106,8 @@ export interface SnapshotStamp {
   windowAnchor: Temporal.Instant;
   /** Group server id, when recorded. */
   groupServerId?: string;
+  /** From `x-snapsentry-snapshot-retention-days`, when it is a whole number. */
+  retentionDays?: number;
   createdAt: Temporal.Instant;
 }
 
@@ -170,5 +172,7 @@ export function parseSnapshotStamp(snapshot: {
   }
   const server = md[SNAPSHOT_KEYS.groupServer];
   if (server) out.groupServerId = server;
+  const days = md[SNAPSHOT_KEYS.retentionDays]?.trim();
+  if (days && /^\d{1,6}$/.test(days)) out.retentionDays = Number(days);
   return out;
 }

@@ -157,6 +157,7 @@ Deno.test("parseSnapshotStamp()", async (t) => {
       windowStart: I("2026-01-01T02:30:00Z"),
       windowAnchor: I("2026-01-01T02:30:00Z"),
       groupServerId: "srv",
+      retentionDays: 2,
       createdAt,
     });
   });

@@ -1,5 +1,5 @@
 /**
- * Status verdicts per subscribed volume and policy (OK, DUE, LATE, INVALID) with the age of the
+ * Status verdicts per subscribed volume and policy (OK, CREATING, DUE, LATE, INVALID) with the age of the
  * newest good snapshot and Nagios codes for `status --warn/--crit`.
  *
  * @module
@@ -28,7 +28,7 @@ import { DEFAULT_STUCK_AFTER_MS, type PlanInput } from "./types.ts";
 import { intervalSeconds, memoContains, type Window, WindowMemo } from "./window.ts";
 
 /** Freshness verdict of one volume + policy. */
-export type Verdict = "OK" | "DUE" | "LATE" | "INVALID";
+export type Verdict = "OK" | "CREATING" | "DUE" | "LATE" | "INVALID";
 
 /** Nagios plugin exit codes: OK, WARNING, CRITICAL, UNKNOWN. */
 export type NagiosCode = 0 | 1 | 2 | 3;
@@ -77,7 +77,9 @@ export interface StatusReport {
 
 /**
  * Status per subscribed volume and policy. Verdicts:
- * - OK: the current window holds a good (`available` or `creating`) managed snapshot;
+ * - OK: the current window holds an `available` managed snapshot;
+ * - CREATING: the current window's only snapshot is still `creating` (younger than
+ *   `stuckAfterMs`; older ones are zombies and count for nothing);
  * - DUE: it does not yet, but the previous window does, or the policy has never had a snapshot
  *   (a new subscription): the next run will create one;
  * - LATE: neither the current nor the previous window holds one although older snapshots exist:
@@ -85,7 +87,7 @@ export interface StatusReport {
  * - INVALID: the policy has bad values.
  *
  * Nagios code per entry: INVALID is UNKNOWN (3). Otherwise the worse of the verdict (LATE is
- * WARNING, OK and DUE are OK) and the age thresholds: the age of the newest available snapshot
+ * WARNING; OK, CREATING and DUE are OK) and the age thresholds: the age of the newest available snapshot
  * (infinite when there is none) at or above `critSeconds` is CRITICAL, at or above `warnSeconds`
  * WARNING. Thresholds for a policy type override `all`.
  */
@@ -136,9 +138,14 @@ export function planStatus(input: StatusInput): StatusReport {
       const previous = keeperOf(good.filter((m) => memoContains(prev, m.anchorMs)));
       let verdict: Verdict;
       let reason: string;
-      if (current) {
+      if (current?.snapshot.status === "available") {
         verdict = "OK";
         reason = `Window ${win.label} has snapshot ${current.snapshot.id}`;
+      } else if (current) {
+        verdict = "CREATING";
+        reason = `Window ${win.label} has snapshot ${current.snapshot.id}, creating for ${
+          formatAge((nowMs - current.createdMs) / 1000)
+        }`;
       } else if (previous) {
         verdict = "DUE";
         reason =
@@ -188,7 +195,7 @@ export function planStatus(input: StatusInput): StatusReport {
     }
   }
   entries.sort(byIdThenPolicy);
-  const counts: Record<Verdict, number> = { OK: 0, DUE: 0, LATE: 0, INVALID: 0 };
+  const counts: Record<Verdict, number> = { OK: 0, CREATING: 0, DUE: 0, LATE: 0, INVALID: 0 };
   for (const e of entries) counts[e.verdict]++;
   const codes = new Set(entries.map((e) => e.nagios));
   const nagios: NagiosCode = codes.has(2) ? 2 : codes.has(1) ? 1 : codes.has(3) ? 3 : 0;

@@ -14,7 +14,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Clock } from "../clock.ts";
 import { describeError } from "../errors.ts";
-import { countsJson, type Engine, type JobName } from "../exec/mod.ts";
+import { type AlertState, countsJson, type Engine, type JobName } from "../exec/mod.ts";
 import type { Logger } from "../log.ts";
 import type { HealthTracker, Readiness } from "./health.ts";
 import type { DaemonHistory } from "./history.ts";
@@ -40,6 +40,8 @@ export interface AppDeps {
   build: BuildInfo;
   /** When set, enables the trigger routes guarded by this bearer token. */
   apiToken?: string;
+  /** The alert queue, when webhooks are configured: its delivery state is in /status. */
+  alerts?: { state(): AlertState };
   /** True once shutdown began: /healthz answers 503. */
   stopping?: () => boolean;
 }
@@ -82,6 +84,20 @@ export function readinessJson(r: Readiness): Record<string, unknown> {
   };
 }
 
+/** The alert queue's delivery state in its machine form (snake_case). */
+export function alertStateJson(a: AlertState): Record<string, unknown> {
+  return {
+    queued: a.queued,
+    delivering: a.delivering,
+    sent: a.sent,
+    failed: a.failed,
+    dropped: a.dropped,
+    abandoned: a.abandoned,
+    last_sent_at: a.lastSentAt,
+    last_failure_at: a.lastFailureAt,
+  };
+}
+
 /**
  * A job's status in its machine form (snake_case). The last run's error text stays in the logs;
  * clients see its stable code only.
@@ -103,6 +119,7 @@ export function jobStatusJson(j: JobStatus): Record<string, unknown> {
         duration_ms: last.durationMs,
         result: last.result,
         ...(last.counts ? { counts: countsJson(last.counts) } : {}),
+        ...(last.warnings ? { warnings: last.warnings } : {}),
         ...(last.errorCode ? { error_code: last.errorCode } : {}),
       }
       : null,
@@ -142,6 +159,7 @@ export function createApp(deps: AppDeps): Hono {
       readiness: readinessJson(r),
       observed_at: observed ? observed.toString() : null,
       jobs: scheduler.status().map(jobStatusJson),
+      alerts: deps.alerts ? alertStateJson(deps.alerts.state()) : null,
     });
   });
 

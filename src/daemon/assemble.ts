@@ -7,7 +7,7 @@
 import { BUILD_INFO } from "../build_info.ts";
 import type { Clock } from "../clock.ts";
 import { describeError, errorCodeOf } from "../errors.ts";
-import type { Engine } from "../exec/mod.ts";
+import type { AlertQueue, Engine } from "../exec/mod.ts";
 import type { Logger } from "../log.ts";
 import { type BuildInfo, createApp } from "./app.ts";
 import { HealthTracker } from "./health.ts";
@@ -24,6 +24,10 @@ export interface AssembleDeps {
   build?: BuildInfo;
   /** The engine's zombie threshold, so the history's verdicts match the planner's. */
   stuckAfterMs?: number;
+  /** The alert queue the engine's runs hand their summaries to (shown in /status). */
+  alerts?: Pick<AlertQueue, "state" | "drain">;
+  /** At shutdown, wait at most this long (and what is left of the budget) for alerts. */
+  alertWaitMs?: number;
 }
 
 /** The assembled daemon. */
@@ -86,6 +90,7 @@ export function assembleDaemon(options: DaemonOptions, deps: AssembleDeps): Daem
     logger,
     build,
     ...(options.apiToken !== undefined ? { apiToken: options.apiToken } : {}),
+    ...(deps.alerts ? { alerts: deps.alerts } : {}),
     stopping: () => stopping,
   });
 

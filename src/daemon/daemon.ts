@@ -153,8 +153,9 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
     scheduler.stop();
     probeStop.abort();
     const timeout = new AbortController();
-    const timedOut = clock.sleep(options.shutdownTimeoutSeconds * 1000, timeout.signal)
-      .then(() => true, () => false);
+    const budgetMs = options.shutdownTimeoutSeconds * 1000;
+    const deadline = clock.now().add({ milliseconds: budgetMs });
+    const timedOut = clock.sleep(budgetMs, timeout.signal).then(() => true, () => false);
     const timedOutFirst = await Promise.race([scheduler.drain().then(() => false), timedOut]);
     let code = 0;
     if (timedOutFirst) {
@@ -168,6 +169,11 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
       // A probe in flight (no cancel signal; a cloud that never answers holds it for every
       // retry's timeout) gets what is left of the budget, then is abandoned.
       await Promise.race([probeLoop, timedOut]);
+      // Alerts of the last runs: a bounded wait, then they are abandoned (and counted).
+      if (deps.alerts) {
+        const leftMs = deadline.epochMilliseconds - clock.now().epochMilliseconds;
+        await deps.alerts.drain(Math.max(0, Math.min(leftMs, deps.alertWaitMs ?? leftMs)));
+      }
     }
     timeout.abort();
     await server.shutdown().catch(() => {});

@@ -50,7 +50,7 @@ td.num{font-variant-numeric:tabular-nums}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
 .ok{background:#dafbe1;color:#116329}.partial,.due{background:#fff8c5;color:#7d4e00}
-.failed,.late,.invalid,.notready{background:#ffebe9;color:#a40e26}.running{background:#ddf4ff;color:#0550ae}
+.failed,.late,.invalid,.notready{background:#ffebe9;color:#a40e26}.running,.creating{background:#ddf4ff;color:#0550ae}
 .idle{background:#eaeef2;color:#57606a}
 .muted{color:#57606a}
 .legend{display:flex;gap:18px;align-items:center;margin:4px 0 8px;font-size:13px}

@@ -26,6 +26,8 @@ export interface RunRecord {
   durationMs: number;
   result: RunResult;
   counts?: RunCounts;
+  /** Warnings of the run by code (`expiry_unreadable`: 3, …); they do not fail the run. */
+  warnings?: Record<string, number>;
   /** Stable error code when the run failed (e.g. "auth_error", "transport_error"). */
   errorCode?: string;
   /** Redacted one-line error, for logs and the local status page. */
@@ -222,6 +224,11 @@ export class Scheduler {
         result: summary.result,
         counts: summary.counts,
       };
+      if (summary.warnings.length > 0) {
+        const byCode: Record<string, number> = {};
+        for (const w of summary.warnings) byCode[w.code] = (byCode[w.code] ?? 0) + 1;
+        record.warnings = byCode;
+      }
       if (summary.error) {
         record.error = summary.error.message;
         record.errorCode = summary.error.code;

@@ -3,7 +3,6 @@
  * prints these in its help and falls back to them).
  */
 import { DEFAULT_STUCK_AFTER_MS } from "../core/mod.ts";
-import type { WebhookConfig } from "./webhook.ts";
 
 export interface EngineConfig {
   /** Server groups snapshotted in parallel. */
@@ -20,7 +19,6 @@ export interface EngineConfig {
   timeoutMs: number;
   /** Delete concurrency of expire runs. */
   deleteConcurrency: number;
-  webhook?: WebhookConfig;
 }
 
 export const ENGINE_DEFAULTS: Readonly<EngineConfig> = {

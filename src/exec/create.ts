@@ -204,7 +204,10 @@ async function adopt(
     return false;
   }
   // The planner's rule: the oldest available one, else the oldest creating one.
-  const adopted = findSatisfying(e, listed) as Snapshot | undefined;
+  const adopted = findSatisfying(e, listed, {
+    now: run.clock.now(),
+    stuckAfterMs: run.config.stuckAfterMs,
+  }) as Snapshot | undefined;
   if (!adopted) return false;
   run.view?.upsert([adopted]);
   // Counted once it is available, as a create is: one that fails counts as failed only.
@@ -307,6 +310,14 @@ async function waitForCreates(run: RunContext): Promise<void> {
 async function settleCreate(run: RunContext, o: Entry, s: Snapshot | undefined): Promise<void> {
   if (s?.status === "available") return run.ledger.settle(o, "done");
   if (s?.status !== "error") {
+    const keeper = await keeperOfWindow(run, o);
+    if (keeper) {
+      // An overlapping run removed it as a duplicate: the window has its snapshot.
+      return run.ledger.settle(o, "superseded", {
+        reason: `${o.reason}; removed as a duplicate of ${keeper} (another run's), which holds ` +
+          "the window",
+      });
+    }
     return run.ledger.settle(o, "failed", {
       error: s ? `Snapshot is ${s.status}` : "Snapshot disappeared",
     });
@@ -321,6 +332,30 @@ async function settleCreate(run: RunContext, o: Entry, s: Snapshot | undefined):
     reason: "Snapshot of this run went to error; deleting it",
     cleanup: true,
   });
+}
+
+/**
+ * Another snapshot of the outcome's volume, policy and window that is available: the keeper an
+ * overlapping run kept when it removed this run's snapshot as a duplicate. One listing, made only
+ * when a run's own snapshot went away while the run waited for it.
+ */
+async function keeperOfWindow(run: RunContext, o: Entry): Promise<string | undefined> {
+  if (!o.volumeId || !o.policy || !o.windowStart) return undefined;
+  try {
+    const listed = await run.cinder.listSnapshots({
+      volumeId: o.volumeId,
+      metadata: {
+        ...MANAGED_FILTER,
+        [SNAPSHOT_KEYS.policyType]: o.policy,
+        [SNAPSHOT_KEYS.windowStart]: o.windowStart,
+      },
+    });
+    run.view?.upsert(listed);
+    return listed.find((s) => s.id !== o.snapshotId && s.status === "available")?.id;
+  } catch (e) {
+    run.logger.warn("window_listing_failed", { volume_id: o.volumeId, error: messageOf(e) });
+    return undefined;
+  }
 }
 
 /**

@@ -4,6 +4,10 @@
  * that resets the status first when Cinder refuses), recorded as pending when Cinder accepts it,
  * and confirmed with ONE listing for all of a run's deletes: gone or `deleting` is done, anything
  * else failed. A delete is never assumed.
+ *
+ * Overlapping runs delete the same raced duplicates. A delete answered 404 (already gone), or
+ * refused with 400/409 for a snapshot the confirming listing then shows gone or `deleting`, was
+ * another run's (or a person's): it is `superseded`, neither a delete of this run nor a failure.
  */
 import { messageOf, OpenStackHttpError, requestIdOf } from "../errors.ts";
 import type { MutationResult } from "../openstack/mod.ts";
@@ -15,32 +19,27 @@ import type { ActionOutcome } from "./types.ts";
 /** Why an action was not started. */
 export const NOT_STARTED = "Not started: the run timeout was reached";
 
-/** One snapshot to delete, with what the outcome reports about it. */
-export interface DeleteTarget {
+/** One snapshot to delete: the outcome to record for it, and how to delete it. */
+export interface DeleteTarget extends Omit<ActionOutcome, "status" | "kind" | "snapshotId"> {
   kind: "expire" | "dedupe" | "zombie";
   snapshotId: string;
-  volumeId?: string;
-  policy?: string;
-  windowStart?: string;
-  reason: string;
   /** A plain delete is refused (stuck `creating`, `error_deleting`): force-delete. */
   force?: boolean;
-  /** The run's own snapshot that went to error (its create already counts as failed). */
-  cleanup?: boolean;
 }
 
 const DELETE_KINDS: ReadonlySet<string> = new Set(["expire", "dedupe", "zombie"]);
 
+/** Deletes Cinder refused (400/409) whose snapshot may be going already: the refusal's text. */
+const refused = new WeakMap<Entry, string>();
+
+/** Cinder refuses a delete with these when the snapshot is in a state it cannot delete from. */
+function isRefusal(e: unknown): e is OpenStackHttpError {
+  return e instanceof OpenStackHttpError && (e.status === 400 || e.status === 409);
+}
+
 function outcomeOf(t: DeleteTarget): Omit<ActionOutcome, "status"> {
-  return {
-    kind: t.kind,
-    snapshotId: t.snapshotId,
-    ...(t.volumeId ? { volumeId: t.volumeId } : {}),
-    ...(t.policy ? { policy: t.policy } : {}),
-    ...(t.windowStart ? { windowStart: t.windowStart } : {}),
-    reason: t.reason,
-    ...(t.cleanup ? { cleanup: true } : {}),
-  };
+  const { force: _force, ...outcome } = t;
+  return outcome;
 }
 
 /** Records an action the run's deadline (or cancellation) kept from starting. */
@@ -83,6 +82,14 @@ export async function sendDelete(run: RunContext, target: DeleteTarget): Promise
   if (!run.shouldStart()) return recordNotStarted(run, outcome);
   try {
     const r = await send(run, target);
+    if (r.alreadyGone) {
+      return run.ledger.record({
+        ...outcome,
+        status: "superseded",
+        reason: `${outcome.reason}; already gone (deleted by another run or by hand)`,
+        ...(r.requestId ? { requestId: r.requestId } : {}),
+      });
+    }
     return run.ledger.record({
       ...outcome,
       status: "pending",
@@ -90,6 +97,16 @@ export async function sendDelete(run: RunContext, target: DeleteTarget): Promise
     });
   } catch (error) {
     const requestId = requestIdOf(error);
+    if (isRefusal(error) && !target.force) {
+      // Perhaps another run's delete of it is under way: the confirming listing decides.
+      const entry = run.ledger.record({
+        ...outcome,
+        status: "pending",
+        ...(requestId ? { requestId } : {}),
+      });
+      refused.set(entry, messageOf(error));
+      return entry;
+    }
     return run.ledger.record({
       ...outcome,
       status: "failed",
@@ -112,9 +129,10 @@ export async function confirmDeletes(run: RunContext): Promise<void> {
   } catch (e) {
     // Never assumed: a delete that cannot be confirmed is reported as failed.
     for (const o of pending) {
+      const refusal = refused.get(o);
       run.ledger.settle(o, "failed", {
-        error: `Delete accepted but not confirmed: ${messageOf(e)}`,
-        errorCode: "delete_unconfirmed",
+        error: refusal ?? `Delete accepted but not confirmed: ${messageOf(e)}`,
+        errorCode: refusal ? "delete_refused" : "delete_unconfirmed",
       });
     }
     return;
@@ -123,12 +141,22 @@ export async function confirmDeletes(run: RunContext): Promise<void> {
   const after = new Map(listed.map((s) => [s.id, s]));
   for (const o of pending) {
     const s = after.get(o.snapshotId!);
-    if (!s || s.status === "deleting" || s.status === "deleted") run.ledger.settle(o, "done");
-    else {
-      run.ledger.settle(o, "failed", {
-        error: `Delete accepted but the snapshot is ${s.status}`,
-        errorCode: "delete_unconfirmed",
+    const going = !s || s.status === "deleting" || s.status === "deleted";
+    const refusal = refused.get(o);
+    if (refusal === undefined) {
+      if (going) run.ledger.settle(o, "done");
+      else {
+        run.ledger.settle(o, "failed", {
+          error: `Delete accepted but the snapshot is ${s.status}`,
+          errorCode: "delete_unconfirmed",
+        });
+      }
+    } else if (going) {
+      run.ledger.settle(o, "superseded", {
+        reason: `${o.reason}; already being deleted by another run (${s ? s.status : "gone"})`,
       });
+    } else {
+      run.ledger.settle(o, "failed", { error: refusal, errorCode: "delete_refused" });
     }
   }
 }

@@ -6,6 +6,7 @@
 import type { Clock } from "../clock.ts";
 import { type CreatePlan, type ExpirePlan, planCreate, planExpire } from "../core/mod.ts";
 import type { Logger } from "../log.ts";
+import type { AlertSink } from "./alerts.ts";
 import { type RequestScope, RequestStats } from "../openstack/mod.ts";
 import { ENGINE_DEFAULTS, type EngineConfig } from "./config.ts";
 import { runCreate } from "./create.ts";
@@ -27,8 +28,8 @@ export interface EngineDeps {
   cloud: CloudPort;
   clock: Clock;
   logger: Logger;
-  /** For webhooks. */
-  fetch?: typeof fetch;
+  /** Where finished runs go for alerting (an `AlertQueue`); none: no alerts. */
+  alerts?: AlertSink;
   /** Run id generator (default `req-<uuid>`). */
   runId?: () => string;
 }

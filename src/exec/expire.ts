@@ -3,7 +3,7 @@
  * is kept → delete what expired (bounded concurrency) → sweep zombies → confirm every delete with
  * one listing. The zombie sweep is shared with create runs.
  */
-import { type ExpireEntry, planExpire } from "../core/mod.ts";
+import { type ExpireEntry, formatUtc, planExpire } from "../core/mod.ts";
 import { confirmDeletes, recordNotStarted, sendDelete } from "./delete.ts";
 import { observeForRun, planInputOf } from "./observe.ts";
 import { settlePool } from "./pool.ts";
@@ -17,6 +17,8 @@ function expireOutcome(e: ExpireEntry, kind: ActionOutcome["kind"]): Omit<Action
     ...(e.policy ? { policy: e.policy } : {}),
     snapshotId: e.snapshotId,
     reason: e.reason,
+    ...(e.expiresAt ? { expiresAt: formatUtc(e.expiresAt) } : {}),
+    ...(e.retentionDays !== undefined ? { retentionDays: e.retentionDays } : {}),
   };
 }
 
@@ -29,12 +31,14 @@ export async function runExpire(run: RunContext): Promise<void> {
     managed_snapshots: obs.snapshots.length,
     unmanaged_snapshots: plan.unmanaged,
   });
+  // A warning, not a failure: the snapshot is kept (never deleted), the run has nothing to retry.
   for (const issue of plan.issues) {
-    run.logger.warn("snapshot_expiry_unreadable", {
-      snapshot_id: issue.snapshotId,
-      volume_id: issue.volumeId,
-      reason: issue.message,
-    });
+    run.warn({
+      code: "expiry_unreadable",
+      message: issue.message,
+      snapshotId: issue.snapshotId,
+      volumeId: issue.volumeId,
+    }, "snapshot_expiry_unreadable");
   }
   for (const e of plan.entries) {
     if (e.action === "keep") run.ledger.record({ ...expireOutcome(e, "keep"), status: "skipped" });

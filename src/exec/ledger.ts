@@ -32,6 +32,7 @@ export function emptyCounts(): RunCounts {
     zombiesCleaned: 0,
     invalidPolicies: 0,
     notDone: 0,
+    superseded: 0,
   };
 }
 
@@ -41,6 +42,10 @@ export function countOutcomes(outcomes: readonly ActionOutcome[]): RunCounts {
   for (const o of outcomes) {
     if (o.status === "not_done") {
       c.notDone++;
+      continue;
+    }
+    if (o.status === "superseded") {
+      c.superseded++;
       continue;
     }
     switch (o.kind) {
@@ -130,6 +135,8 @@ function eventOf(o: ActionOutcome, settled: boolean): [Level, string] | undefine
       return o.kind === "skip" ? [o.snapshotId ? "debug" : "info", "snapshot_skipped"] : undefined;
     case "not_done":
       return ["warn", "snapshot_not_started"];
+    case "superseded":
+      return ["info", create ? "snapshot_superseded" : "snapshot_delete_superseded"];
     case "dry_run":
       return undefined;
   }

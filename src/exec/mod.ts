@@ -16,6 +16,13 @@
  *
  * @module
  */
+export {
+  type AlertOptions,
+  AlertQueue,
+  type AlertSink,
+  type AlertState,
+  DEFAULT_WEBHOOK_WAIT_MS,
+} from "./alerts.ts";
 export { ENGINE_DEFAULTS, type EngineConfig } from "./config.ts";
 export { createEngine, type EngineDeps, type EnginePlan, SnapshotEngine } from "./engine.ts";
 export { countOutcomes, emptyCounts } from "./ledger.ts";
@@ -30,6 +37,8 @@ export {
   runErrorJson,
   type SummaryJson,
   summaryJson,
+  type WarningJson,
+  warningJson,
 } from "./report.ts";
 export { type CloudPort, newRunId } from "./run.ts";
 export * from "./types.ts";
@@ -37,7 +46,6 @@ export {
   creationFailurePayload,
   deliver,
   expiryFailurePayload,
-  notifyRun,
   summaryPayload,
   type WebhookConfig,
   webhookPayloads,

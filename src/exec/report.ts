@@ -14,6 +14,7 @@ import type {
   RunError,
   RunResult,
   RunSummary,
+  RunWarning,
 } from "./types.ts";
 
 /** {@link RunCounts} in machine form. */
@@ -27,6 +28,7 @@ export interface CountsJson {
   zombies_cleaned: number;
   invalid_policies: number;
   not_done: number;
+  superseded: number;
 }
 
 /** {@link RunError} in machine form. */
@@ -54,6 +56,8 @@ export interface ActionJson {
   at?: string;
   cleanup?: boolean;
   issues?: OutcomeIssue[];
+  expires_at?: string;
+  retention_days?: number;
 }
 
 /** {@link RunSummary} in machine form. */
@@ -69,7 +73,30 @@ export interface SummaryJson {
   api_calls: Record<string, number>;
   api_calls_total: number;
   actions: ActionJson[];
+  warnings: WarningJson[];
   error?: RunErrorJson;
+}
+
+/** {@link RunWarning} in machine form. */
+export interface WarningJson {
+  code: string;
+  message: string;
+  volume_id?: string;
+  snapshot_id?: string;
+  policy?: string;
+  key?: string;
+  value?: string;
+}
+
+/** A warning with snake_case keys. */
+export function warningJson(w: RunWarning): WarningJson {
+  const out: WarningJson = { code: w.code, message: w.message };
+  if (w.volumeId !== undefined) out.volume_id = w.volumeId;
+  if (w.snapshotId !== undefined) out.snapshot_id = w.snapshotId;
+  if (w.policy !== undefined) out.policy = w.policy;
+  if (w.key !== undefined) out.key = w.key;
+  if (w.value !== undefined) out.value = w.value;
+  return out;
 }
 
 /** Counts with snake_case keys. */
@@ -84,6 +111,7 @@ export function countsJson(c: RunCounts): CountsJson {
     zombies_cleaned: c.zombiesCleaned,
     invalid_policies: c.invalidPolicies,
     not_done: c.notDone,
+    superseded: c.superseded,
   };
 }
 
@@ -108,6 +136,8 @@ export function actionJson(a: ActionOutcome): ActionJson {
   if (a.at !== undefined) out.at = a.at;
   if (a.cleanup !== undefined) out.cleanup = a.cleanup;
   if (a.issues !== undefined) out.issues = a.issues;
+  if (a.expiresAt !== undefined) out.expires_at = a.expiresAt;
+  if (a.retentionDays !== undefined) out.retention_days = a.retentionDays;
   // The key order of the JSON: kind and status first, the reason after the ids.
   const { reason, ...rest } = out;
   return { ...rest, reason } as ActionJson;
@@ -127,6 +157,7 @@ export function summaryJson(s: RunSummary): SummaryJson {
     api_calls: s.apiCalls,
     api_calls_total: s.apiCallsTotal,
     actions: s.actions.map(actionJson),
+    warnings: s.warnings.map(warningJson),
     ...(s.error ? { error: runErrorJson(s.error) } : {}),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * One run from start to summary: its id (sent as the global `X-OpenStack-Request-ID` on every one
  * of its requests, and only its requests), its deadline (`--timeout`), its ledger, its cloud view,
- * the summary assembled from the ledger, the `run_started`/`run_finished` events and the webhook
- * hand-off. The create and expire steps (`create.ts`, `expire.ts`) run inside it.
+ * the summary assembled from the ledger, the `run_started`/`run_finished` events and the hand-off
+ * of the summary to the alert queue. The create and expire steps (`create.ts`, `expire.ts`) run inside it.
  */
 import type { Clock } from "../clock.ts";
 import { formatUtc } from "../core/mod.ts";
@@ -14,6 +14,7 @@ import {
   RequestStats,
   type RequestStatsSnapshot,
 } from "../openstack/mod.ts";
+import type { AlertSink } from "./alerts.ts";
 import type { EngineConfig } from "./config.ts";
 import { Ledger } from "./ledger.ts";
 import type { CloudView } from "./observe.ts";
@@ -25,8 +26,8 @@ import type {
   RunReport,
   RunResult,
   RunSummary,
+  RunWarning,
 } from "./types.ts";
-import { notifyRun } from "./webhook.ts";
 
 /**
  * The engine's narrow view of the cloud: a block-storage client per request scope (every request
@@ -44,8 +45,8 @@ export interface RunDeps {
   clock: Clock;
   logger: Logger;
   config: EngineConfig;
-  /** For webhooks. */
-  fetch?: typeof fetch;
+  /** Where a finished run's summary goes for alerting (delivered outside the run). */
+  alerts?: AlertSink;
   /** Run id generator (default `req-<uuid>`). */
   runId?: () => string;
 }
@@ -64,6 +65,8 @@ export interface RunContext {
   readonly ledger: Ledger;
   /** The run's view of the cloud, once it observed. */
   view?: CloudView;
+  /** Reports something that needs a person without failing the run (logged once, summarised). */
+  warn(warning: RunWarning, event: string): void;
   /** False once the run's deadline passed or it was cancelled: start no new work. */
   shouldStart(): boolean;
   readonly signal?: AbortSignal;
@@ -111,6 +114,7 @@ export async function executeRun(
   logger.info("run_started", { dry_run: dryRun, now: formatUtc(now) });
   let run: RunContext | undefined;
   let error: RunError | undefined;
+  const warnings: RunWarning[] = [];
   try {
     const cinder = await deps.cloud.blockStorage(scope);
     run = {
@@ -123,6 +127,18 @@ export async function executeRun(
       logger,
       config,
       ledger,
+      warn: (w, event) => {
+        warnings.push(w);
+        logger.warn(event, {
+          code: w.code,
+          volume_id: w.volumeId,
+          snapshot_id: w.snapshotId,
+          policy: w.policy,
+          key: w.key,
+          value: w.value,
+          reason: w.message,
+        });
+      },
       shouldStart: () =>
         !options.signal?.aborted &&
         (deadline === undefined || Temporal.Instant.compare(clock.now(), deadline) < 0),
@@ -153,23 +169,20 @@ export async function executeRun(
     apiCalls: calls.byKind,
     apiCallsTotal: calls.total,
     actions: ledger.actions(),
+    warnings,
     ...(error ? { error } : {}),
   };
   logger.info("run_finished", {
     result: summary.result,
     duration_ms: summary.durationMs,
     ...countsJson(counts),
+    warnings: warnings.length,
     api_calls: summary.apiCalls,
     api_calls_total: summary.apiCallsTotal,
     ...(error ? { error: runErrorJson(error) } : {}),
   });
-  if (config.webhook && !dryRun) {
-    await notifyRun(summary, config.webhook, {
-      fetch: deps.fetch ?? globalThis.fetch,
-      clock,
-      logger,
-    });
-  }
+  // Handed off, not awaited: a slow webhook receiver never holds the run.
+  deps.alerts?.enqueue(summary);
   const observation = run?.view?.observation();
   return { summary, ...(observation ? { observation } : {}) };
 }

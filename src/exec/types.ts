@@ -23,6 +23,12 @@ export interface RunCounts {
   invalidPolicies: number;
   /** Work not started because `--timeout` ran out or the run was cancelled. */
   notDone: number;
+  /**
+   * Actions another run's work made moot: a delete of a snapshot another run had already deleted,
+   * a create whose snapshot another run removed as a duplicate while the window kept its keeper.
+   * Neither a failure nor a create or delete of this run.
+   */
+  superseded: number;
 }
 
 export type ActionKind =
@@ -36,7 +42,14 @@ export type ActionKind =
   | "zombie";
 
 /** `pending` only while the run waits (a create not yet available, a delete not yet confirmed). */
-export type OutcomeStatus = "done" | "failed" | "pending" | "skipped" | "not_done" | "dry_run";
+export type OutcomeStatus =
+  | "done"
+  | "failed"
+  | "pending"
+  | "skipped"
+  | "not_done"
+  | "dry_run"
+  | "superseded";
 
 /** One bad value of an invalid policy (`invalid` outcomes). */
 export interface OutcomeIssue {
@@ -72,6 +85,25 @@ export interface ActionOutcome {
   cleanup?: boolean;
   /** The bad values of an `invalid` policy. */
   issues?: OutcomeIssue[];
+  /** Expire and zombie outcomes: the snapshot's expiry (RFC 3339 UTC) and retention days. */
+  expiresAt?: string;
+  retentionDays?: number;
+}
+
+/**
+ * Something a run saw that needs a person but is not a failure (the run's result stays "ok"): a
+ * managed snapshot whose expiry cannot be read (kept, never deleted), a policy value read the way
+ * the Go tool read it.
+ */
+export interface RunWarning {
+  /** `expiry_unreadable`, `policy_normalised`, … */
+  code: string;
+  message: string;
+  volumeId?: string;
+  snapshotId?: string;
+  policy?: string;
+  key?: string;
+  value?: string;
 }
 
 /** Why a run failed as a whole: a stable code (`auth_error`, `transport_error`, `config_error`…). */
@@ -96,6 +128,8 @@ export interface RunSummary {
   apiCalls: Record<string, number>;
   apiCallsTotal: number;
   actions: ActionOutcome[];
+  /** What needs a person without failing the run. */
+  warnings: RunWarning[];
   /** Set when result is "failed". */
   error?: RunError;
 }
@@ -124,7 +158,7 @@ export interface FreshnessEntry {
   newestSnapshotAt: string | null;
   /** The policy's window length in seconds (its expected snapshot interval). */
   intervalSeconds: number;
-  verdict: "OK" | "DUE" | "LATE" | "INVALID";
+  verdict: "OK" | "CREATING" | "DUE" | "LATE" | "INVALID";
 }
 
 /** A volume's snapshot event for the daemon's 14-day timeline. */

@@ -1,26 +1,34 @@
 /**
- * Webhook notifications. The payloads are a superset of SnapSentry-Go's (go-compatibility.md, Webhooks): the same
- * keys (`service`, `volume_id`, `snapshot_id`, `message`, `snapshot_window` with Go's field names,
- * `snapshot_metadata`) plus `event`, `run_id`, `policy`, `timestamp` and `request_id`. Unlike the
- * Go tool, a failed delivery is retried (3 retries with backoff, on the injected clock, as every
- * retry of snapsentry) and a run-summary heartbeat can be sent with `--webhook-on always`.
+ * Webhook payloads and their delivery. The per-failure payloads are a superset of SnapSentry-Go's
+ * (go-compatibility.md, Webhooks): the same keys (`service`, `volume_id`, `snapshot_id`,
+ * `message`, `snapshot_window` with Go's field names, `snapshot_metadata` with Go's four keys)
+ * plus `event`, `run_id`, `policy`, `timestamp` and `request_id`.
+ *
+ * Two formats: `batch` (the default) sends one message per run that has failures, carrying every
+ * failure's Go-shaped payload in `failures`; `go` sends one message per failure, as the Go tool
+ * did. Unlike the Go tool, a failed delivery is retried (3 retries with backoff, on the injected
+ * clock, as every retry of snapsentry) and a run summary can be sent with `--webhook-on always`.
+ * Delivery happens outside the run (`alerts.ts`), so a slow receiver never holds a run.
  */
 import { type Clock, timeoutSignal } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../redact.ts";
 import { backoffMs, retry } from "../retry.ts";
+import { countsJson } from "./report.ts";
 import type { ActionOutcome, RunSummary } from "./types.ts";
 
 export interface WebhookConfig {
   url: string;
   username?: string;
   password?: string;
-  /** "failure" (default): one message per failed action; "always": also a run summary. */
+  /** "failure" (default): only runs with failures; "always": also a summary of every run. */
   on: "failure" | "always";
+  /** "batch" (default): one message per run; "go": one message per failure, as SnapSentry-Go. */
+  format?: "batch" | "go";
   /** Per delivery attempt, ms. */
   timeoutMs?: number;
   retries?: number;
-  /** At most this many failure messages per run; the rest are counted in the summary message. */
+  /** At most this many failures per run (messages, or entries of a batch); the rest are counted. */
   maxFailureMessages?: number;
 }
 
@@ -64,9 +72,12 @@ export function expiryFailurePayload(run: RunSummary, a: ActionOutcome): Record<
     volume_id: a.volumeId ?? "",
     policy: a.policy ?? "",
     request_id: a.requestId ?? "",
+    // Go's four keys, with Go's JSON types (a boolean and a number).
     snapshot_metadata: {
       "x-snapsentry-managed": true,
+      "x-snapsentry-snapshot-expiry-date": a.expiresAt ?? "",
       "x-snapsentry-snapshot-policy-type": a.policy ?? "",
+      "x-snapsentry-snapshot-retention-days": a.retentionDays ?? 0,
     },
     message: `Failed to delete snapshot due to ${a.error ?? a.reason}`,
   };
@@ -83,7 +94,7 @@ export function summaryPayload(run: RunSummary, extraFailures = 0): Record<strin
     timestamp: run.finishedAt,
     started_at: run.startedAt,
     duration_ms: run.durationMs,
-    counts: run.counts,
+    counts: countsJson(run.counts),
     api_calls_total: run.apiCallsTotal,
     unsent_failure_messages: extraFailures,
     ...(run.error ? { error_code: run.error.code } : {}),
@@ -92,24 +103,32 @@ export function summaryPayload(run: RunSummary, extraFailures = 0): Record<strin
   };
 }
 
-/** The payloads a run produces under `config`. */
+/** The Go-shaped payload of one failed action. */
+function failurePayload(run: RunSummary, a: ActionOutcome): Record<string, unknown> {
+  // An invalid policy is a create that could not be attempted.
+  return a.kind === "create" || a.kind === "adopt" || a.kind === "invalid"
+    ? creationFailurePayload(run, a)
+    : expiryFailurePayload(run, a);
+}
+
+/** The payloads a run produces under `config` (none for a run without failures, by default). */
 export function webhookPayloads(
   run: RunSummary,
-  config: Pick<WebhookConfig, "on" | "maxFailureMessages">,
+  config: Pick<WebhookConfig, "on" | "maxFailureMessages" | "format">,
 ): Record<string, unknown>[] {
   const max = config.maxFailureMessages ?? 20;
   const failures = run.actions.filter((a) => a.status === "failed");
-  const payloads = failures.slice(0, max).map((a) =>
-    // An invalid policy is a create that could not be attempted.
-    a.kind === "create" || a.kind === "adopt" || a.kind === "invalid"
-      ? creationFailurePayload(run, a)
-      : expiryFailurePayload(run, a)
-  );
+  const shown = failures.slice(0, max).map((a) => failurePayload(run, a));
   const extra = Math.max(0, failures.length - max);
-  if (config.on === "always" || run.result === "failed" || extra > 0) {
-    payloads.push(summaryPayload(run, extra));
+  if (config.format === "go") {
+    const payloads = [...shown];
+    if (config.on === "always" || run.result === "failed" || extra > 0) {
+      payloads.push(summaryPayload(run, extra));
+    }
+    return payloads;
   }
-  return payloads;
+  if (failures.length === 0 && run.result !== "failed" && config.on !== "always") return [];
+  return [{ ...summaryPayload(run, extra), event: "run_report", failures: shown }];
 }
 
 class DeliveryFailed extends Error {}
@@ -118,11 +137,15 @@ class DeliveryFailed extends Error {}
 const WEBHOOK_BACKOFF = { baseMs: 1000, capMs: 30_000 };
 const NO_JITTER = () => 1;
 
-/** POSTs one payload with basic auth, retrying non-2xx and transport errors. */
+/**
+ * POSTs one payload with basic auth, retrying non-2xx and transport errors; aborting `signal`
+ * gives up at once (the alert queue's deadline).
+ */
 export async function deliver(
   payload: Record<string, unknown>,
   config: WebhookConfig,
   deps: WebhookDeps,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   registerSecret(config.password);
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -138,7 +161,7 @@ export async function deliver(
         method: "POST",
         headers,
         body: JSON.stringify(payload),
-        signal: timer.signal,
+        signal: signal ? AbortSignal.any([timer.signal, signal]) : timer.signal,
       });
       await res.body?.cancel();
       if (!res.ok) {
@@ -167,26 +190,13 @@ export async function deliver(
     await retry(attemptOnce, {
       clock: deps.clock,
       maxRetries: retries,
-      delayMs: (_e, attempt) => backoffMs(attempt, WEBHOOK_BACKOFF, NO_JITTER),
+      delayMs: (_e, attempt) =>
+        signal?.aborted ? undefined : backoffMs(attempt, WEBHOOK_BACKOFF, NO_JITTER),
+      ...(signal ? { signal } : {}),
     });
     return true;
   } catch {
     deps.logger.error("webhook_gave_up", { event_type: payload.event, attempts: retries + 1 });
     return false;
   }
-}
-
-/** Sends every payload of a run; returns how many were delivered. */
-export async function notifyRun(
-  run: RunSummary,
-  config: WebhookConfig,
-  deps: WebhookDeps,
-): Promise<{ sent: number; failed: number }> {
-  let sent = 0;
-  let failed = 0;
-  for (const p of webhookPayloads(run, config)) {
-    if (await deliver(p, config, deps)) sent++;
-    else failed++;
-  }
-  return { sent, failed };
 }

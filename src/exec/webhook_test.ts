@@ -3,7 +3,8 @@ import { ManualClock } from "../clock.ts";
 import { MemoryLogger } from "../log.ts";
 import { clearSecretsForTesting } from "../redact.ts";
 import type { RunSummary } from "./types.ts";
-import { notifyRun, webhookPayloads } from "./webhook.ts";
+import { AlertQueue } from "./alerts.ts";
+import { deliver, webhookPayloads } from "./webhook.ts";
 
 function run(overrides: Partial<RunSummary> = {}): RunSummary {
   return {
@@ -24,6 +25,7 @@ function run(overrides: Partial<RunSummary> = {}): RunSummary {
       zombiesCleaned: 0,
       invalidPolicies: 0,
       notDone: 0,
+      superseded: 0,
     },
     apiCalls: {},
     apiCallsTotal: 4,
@@ -41,12 +43,13 @@ function run(overrides: Partial<RunSummary> = {}): RunSummary {
       },
       { kind: "create", status: "done", volumeId: "vol-2", reason: "window due" },
     ],
+    warnings: [],
     ...overrides,
   };
 }
 
 Deno.test("webhookPayloads() keeps the Go creation-failure keys and adds ours", () => {
-  const [p, ...rest] = webhookPayloads(run(), { on: "failure" });
+  const [p, ...rest] = webhookPayloads(run(), { on: "failure", format: "go" });
   assert.equal(rest.length, 0);
   assert.ok(p);
   for (
@@ -74,13 +77,45 @@ Deno.test("webhookPayloads() keeps the Go creation-failure keys and adds ours", 
 });
 
 Deno.test("webhookPayloads() adds a run summary with on=always, not with on=failure", () => {
-  assert.equal(webhookPayloads(run(), { on: "always" }).at(-1)?.event, "run_summary");
+  assert.equal(
+    webhookPayloads(run(), { on: "always", format: "go" }).at(-1)?.event,
+    "run_summary",
+  );
   const ok = run({ result: "ok", actions: [] });
+  assert.equal(webhookPayloads(ok, { on: "failure", format: "go" }).length, 0);
   assert.equal(webhookPayloads(ok, { on: "failure" }).length, 0);
-  assert.equal(webhookPayloads(ok, { on: "always" }).length, 1);
+  assert.equal(webhookPayloads(ok, { on: "always" })[0]?.event, "run_report");
 });
 
-Deno.test("notifyRun() retries 3 times with backoff, sends basic auth, never logs the password", async () => {
+Deno.test("webhookPayloads() batches a run's failures into one message with Go's payloads", () => {
+  const failures = Array.from({ length: 25 }, (_, i) => ({
+    kind: "expire" as const,
+    status: "failed" as const,
+    volumeId: `vol-${i}`,
+    policy: "daily",
+    snapshotId: `snap-${i}`,
+    reason: "Expired",
+    error: "refused",
+    expiresAt: "2026-01-03T08:30:00Z",
+    retentionDays: 2,
+  }));
+  const messages = webhookPayloads(run({ actions: failures }), { on: "failure" });
+  assert.equal(messages.length, 1, "one message per run");
+  const [m] = messages;
+  assert.equal(m!.event, "run_report");
+  assert.equal((m!.failures as unknown[]).length, 20, "at most maxFailureMessages entries");
+  assert.equal(m!.unsent_failure_messages, 5);
+  const first = (m!.failures as Record<string, unknown>[])[0]!;
+  assert.equal(first.event, "snapshot_expiry_failed");
+  assert.deepEqual(first.snapshot_metadata, {
+    "x-snapsentry-managed": true,
+    "x-snapsentry-snapshot-expiry-date": "2026-01-03T08:30:00Z",
+    "x-snapsentry-snapshot-policy-type": "daily",
+    "x-snapsentry-snapshot-retention-days": 2,
+  }, "Go's four snapshot keys, with Go's JSON types");
+});
+
+Deno.test("deliver() retries 3 times with backoff, sends basic auth, never logs the password", async () => {
   clearSecretsForTesting();
   const clock = new ManualClock("2026-01-01T00:00:00Z", { autoAdvance: true });
   const logger = new MemoryLogger();
@@ -93,13 +128,14 @@ Deno.test("notifyRun() retries 3 times with backoff, sends basic auth, never log
     return Promise.resolve(new Response("", { status: calls < 3 ? 503 : 200 }));
   }) as typeof fetch;
   const start = clock.now();
-  const r = await notifyRun(run(), {
+  const [payload] = webhookPayloads(run(), { on: "failure" });
+  const r = await deliver(payload!, {
     url: "https://hooks.example/x",
     username: "alert",
     password: "hunter2-secret",
     on: "failure",
   }, { fetch: fakeFetch, clock, logger });
-  assert.deepEqual(r, { sent: 1, failed: 0 });
+  assert.equal(r, true);
   assert.equal(calls, 3);
   assert.equal(seen[0]?.auth, "Basic " + btoa("alert:hunter2-secret"));
   // 1 s then 2 s of backoff on the clock.
@@ -107,7 +143,7 @@ Deno.test("notifyRun() retries 3 times with backoff, sends basic auth, never log
   assert.ok(!JSON.stringify(logger.entries).includes("hunter2-secret"));
 });
 
-Deno.test("notifyRun() gives up after 1 + 3 attempts and reports the failure", async () => {
+Deno.test("deliver() gives up after 1 + 3 attempts and reports the failure", async () => {
   const clock = new ManualClock("2026-01-01T00:00:00Z", { autoAdvance: true });
   const logger = new MemoryLogger();
   let calls = 0;
@@ -115,12 +151,13 @@ Deno.test("notifyRun() gives up after 1 + 3 attempts and reports the failure", a
     calls++;
     return Promise.reject(new TypeError("connection refused"));
   }) as typeof fetch;
-  const r = await notifyRun(run(), { url: "https://hooks.example/x", on: "failure" }, {
+  const [payload] = webhookPayloads(run(), { on: "failure" });
+  const r = await deliver(payload!, { url: "https://hooks.example/x", on: "failure" }, {
     fetch: failing,
     clock,
     logger,
   });
-  assert.deepEqual(r, { sent: 0, failed: 1 });
+  assert.equal(r, false);
   assert.equal(calls, 4);
   assert.equal(logger.events("webhook_gave_up").length, 1);
 });
@@ -137,7 +174,7 @@ Deno.test("webhookPayloads() reports an invalid policy as a creation failure, no
           'Cannot parse x-snapsentry-daily-start-time "25:00" on volume vol-3: expected HH:MM',
       }],
     }),
-    { on: "failure" },
+    { on: "failure", format: "go" },
   );
   assert.ok(p);
   assert.equal(p.event, "snapshot_creation_failed");
@@ -146,4 +183,59 @@ Deno.test("webhookPayloads() reports an invalid policy as a creation failure, no
     String(p.message),
     /^Snapsentry Snapshot has failed due to Cannot parse x-snapsentry/,
   );
+});
+
+Deno.test("AlertQueue: a receiver that never answers never holds the caller; drain is bounded", async () => {
+  const clock = new ManualClock("2026-01-01T00:00:00Z", { autoAdvance: true });
+  const logger = new MemoryLogger();
+  let calls = 0;
+  const hang = ((_u: unknown, init?: RequestInit) => {
+    calls++;
+    return new Promise<Response>((_, reject) => {
+      init?.signal?.addEventListener(
+        "abort",
+        () => reject(new DOMException("aborted", "AbortError")),
+      );
+    });
+  }) as typeof fetch;
+  const queue = new AlertQueue({
+    config: { url: "https://hooks.example/x", on: "failure", timeoutMs: 30_000 },
+    fetch: hang,
+    clock,
+    logger,
+  });
+  const start = clock.now();
+  queue.enqueue(run());
+  queue.enqueue(run({ runId: "req-2" }));
+  assert.equal(queue.state().queued, 1, "one is being delivered, one waits");
+  assert.equal(clock.now().epochMilliseconds, start.epochMilliseconds, "enqueue returns at once");
+  const emptied = await queue.drain(10_000);
+  assert.equal(emptied, false);
+  assert.ok(clock.now().since(start).total("milliseconds") <= 10_000 + 1);
+  const st = queue.state();
+  assert.equal(st.abandoned, 2, "the one in flight and the one waiting");
+  assert.equal(st.sent + st.failed, 0);
+  assert.equal(calls, 1);
+  assert.equal(logger.events("webhook_abandoned").length, 1);
+});
+
+Deno.test("AlertQueue: delivers in order, counts, drops the oldest when full", async () => {
+  const clock = new ManualClock("2026-01-01T00:00:00Z", { autoAdvance: true });
+  const seen: string[] = [];
+  const ok = ((_u: unknown, init?: RequestInit) => {
+    seen.push(String(JSON.parse(String(init?.body)).run_id));
+    return Promise.resolve(new Response("", { status: 200 }));
+  }) as typeof fetch;
+  const queue = new AlertQueue({
+    config: { url: "https://hooks.example/x", on: "failure" },
+    fetch: ok,
+    clock,
+    logger: new MemoryLogger(),
+    maxQueued: 2,
+  });
+  for (const id of ["a", "b", "c", "d"]) queue.enqueue(run({ runId: id }));
+  assert.equal(await queue.drain(60_000), true);
+  assert.deepEqual(seen, ["a", "c", "d"], "b was dropped: the queue held 2 behind the one sent");
+  const st = queue.state();
+  assert.deepEqual([st.sent, st.dropped, st.queued, st.delivering], [3, 1, 0, false]);
 });

@@ -60,6 +60,14 @@ function matchesMetadata(have: Record<string, string>, want: Record<string, stri
   return Object.entries(want).every(([k, v]) => have[k] === v);
 }
 
+/** A mutating call's request id, and whether it found the resource already gone (404). */
+function mutationResult(r: HttpResponse): MutationResult {
+  return {
+    ...(r.requestId ? { requestId: r.requestId } : {}),
+    ...(r.status === 404 ? { alreadyGone: true } : {}),
+  };
+}
+
 export class CinderClient implements BlockStorageApi {
   readonly microversion: string;
   readonly projectId: string;
@@ -214,7 +222,7 @@ export class CinderClient implements BlockStorageApi {
       expected: [202, 204, 404],
       kind: "DELETE snapshots",
     });
-    return r.requestId ? { requestId: r.requestId } : {};
+    return mutationResult(r);
   }
 
   async #action(
@@ -230,7 +238,7 @@ export class CinderClient implements BlockStorageApi {
       idempotent: true,
       kind: "POST snapshots/action",
     });
-    return r.requestId ? { requestId: r.requestId } : {};
+    return mutationResult(r);
   }
 
   forceDeleteSnapshot(id: string): Promise<MutationResult> {

@@ -48,6 +48,8 @@ export interface Snapshot {
 /** What a mutating call returns: the request id Cinder gave it (for logs and reports). */
 export interface MutationResult {
   requestId?: string;
+  /** A delete answered 404: the resource was already gone (someone else deleted it). */
+  alreadyGone?: boolean;
 }
 
 export interface QuotaUsage {

@@ -62,6 +62,7 @@ Deno.test("create-snapshots --json prints the run summary, snake_case", async ()
     "result",
     "run_id",
     "started_at",
+    "warnings",
   ]);
   assert.equal(s.job, "create");
   assert.equal(s.result, "ok");
@@ -78,6 +79,7 @@ Deno.test("create-snapshots --json prints the run summary, snake_case", async ()
     "kept",
     "not_done",
     "skipped",
+    "superseded",
     "zombies_cleaned",
   ]);
   assert.equal(s.counts.created, 6);

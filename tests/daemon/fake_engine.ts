@@ -23,6 +23,7 @@ export const ZERO_COUNTS: RunCounts = {
   zombiesCleaned: 0,
   invalidPolicies: 0,
   notDone: 0,
+  superseded: 0,
 };
 
 interface Gate {
@@ -112,6 +113,7 @@ export class FakeEngine implements Engine {
         apiCalls: {},
         apiCallsTotal: 0,
         actions: [],
+        warnings: [],
       };
       return { summary, observation: { at: finished, ...this.observation } };
     } finally {

@@ -172,6 +172,7 @@ export function sampleVolumes(history: DaemonHistory): void {
     apiCalls: {},
     apiCallsTotal: 0,
     actions,
+    warnings: [],
   };
   history.recordRun({ summary });
 }

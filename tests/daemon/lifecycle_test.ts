@@ -9,12 +9,16 @@ import {
   startDaemon,
 } from "../../src/daemon/mod.ts";
 import { SnapsentryError, TransportError, UsageError } from "../../src/errors.ts";
+import { AlertQueue, type RunSummary } from "../../src/exec/mod.ts";
 import { MemoryLogger } from "../../src/log.ts";
-import { FakeEngine, settle } from "./fake_engine.ts";
+import { FakeEngine, settle, ZERO_COUNTS } from "./fake_engine.ts";
 import { validateExposition } from "./prom_validator.ts";
 
-function start(input: DaemonOptionsInput = {}) {
-  const clock = new ManualClock("2026-01-15T12:03:00Z");
+function start(
+  input: DaemonOptionsInput = {},
+  extra: { alerts?: AlertQueue; alertWaitMs?: number; clock?: ManualClock } = {},
+) {
+  const clock = extra.clock ?? new ManualClock("2026-01-15T12:03:00Z");
   const engine = new FakeEngine(clock);
   const logger = new MemoryLogger();
   let handler: ((s: ShutdownSignal) => void) | undefined;
@@ -24,6 +28,8 @@ function start(input: DaemonOptionsInput = {}) {
     engine,
     clock,
     logger,
+    ...(extra.alerts ? { alerts: extra.alerts } : {}),
+    ...(extra.alertWaitMs !== undefined ? { alertWaitMs: extra.alertWaitMs } : {}),
     onSignal: (h) => {
       handler = h;
       return () => (unsubscribed = true);
@@ -287,4 +293,53 @@ Deno.test("resolveDaemonOptions() validates every option up front", async (t) =>
       port: 8080,
     });
   });
+});
+
+Deno.test("SIGTERM while an alert is being delivered exits 0 after the bounded wait", async () => {
+  const clock = new ManualClock("2026-01-15T12:03:00Z");
+  let attempts = 0;
+  const hang = ((_u: unknown, init?: RequestInit) => {
+    attempts++;
+    return new Promise<Response>((_, reject) =>
+      init?.signal?.addEventListener("abort", () => reject(new DOMException("x", "AbortError")))
+    );
+  }) as typeof fetch;
+  const alerts = new AlertQueue({
+    config: { url: "https://hooks.example/x", on: "failure" },
+    fetch: hang,
+    clock,
+    logger: new MemoryLogger(),
+  });
+  const d = start({ shutdownTimeoutSeconds: 60 }, { alerts, alertWaitMs: 5_000, clock });
+  await settle();
+  const failed: RunSummary = {
+    job: "create",
+    runId: "req-x",
+    startedAt: "2026-01-15T12:03:00Z",
+    finishedAt: "2026-01-15T12:03:00Z",
+    durationMs: 0,
+    result: "partial",
+    dryRun: false,
+    counts: { ...ZERO_COUNTS, failed: 1 },
+    apiCalls: {},
+    apiCallsTotal: 0,
+    actions: [{ kind: "create", status: "failed", volumeId: "v", reason: "r", error: "e" }],
+    warnings: [],
+  };
+  alerts.enqueue(failed);
+  await settle();
+  const status = await (await d.handle.fetch(new Request("http://x/status"))).json();
+  assert.equal(status.alerts.delivering, true, "/status shows the delivery in progress");
+  d.signal("SIGTERM");
+  await settle();
+  let code: number | undefined;
+  d.handle.done.then((c) => (code = c));
+  clock.advance({ seconds: 4 });
+  await settle();
+  assert.equal(code, undefined, "still within the bounded wait");
+  clock.advance({ seconds: 2 });
+  await settle();
+  assert.equal(code, 0);
+  assert.equal(alerts.state().abandoned, 1);
+  assert.equal(attempts, 1);
 });

@@ -219,6 +219,12 @@ Deno.test("a managed snapshot with a missing or unreadable expiry is kept and re
   const reported = h.logger.events("snapshot_expiry_unreadable").map((e) => String(e.snapshot_id));
   assert.deepEqual(reported.sort(), [missing.id, garbled.id].sort());
   assert.equal(h.snapshots().length, 2);
+  // A warning, not a failure: the run is ok (exit 0) and says so in its summary.
+  assert.equal(r.result, "ok");
+  assert.deepEqual(
+    r.warnings.map((w) => [w.code, w.snapshotId]).sort(),
+    [["expiry_unreadable", missing.id], ["expiry_unreadable", garbled.id]].sort(),
+  );
 });
 
 Deno.test("unmanaged snapshots are never touched, even when they look expired", async () => {

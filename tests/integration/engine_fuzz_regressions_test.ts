@@ -102,3 +102,26 @@ Deno.test("a failed create whose cleanup delete does not take counts as one fail
   );
   assert.equal(h.snapshots()[0]!.status, "error_deleting"); // left for the next sweep
 });
+
+Deno.test("a create whose answer was lost never adopts a snapshot stuck in creating", async () => {
+  // Fuzz seed 777069: the adoption listing's keeper rule took the older, stuck snapshot of the
+  // window (a zombie the same run then force-deleted) instead of the one the POST had made.
+  const h = harness({ start: "2026-01-15T12:00:00Z" });
+  const v = h.emulator.addVolume(h.project, { name: "v", metadata: dailyPolicy() });
+  const stuck = h.emulator.addSnapshot({
+    volumeId: v.id,
+    status: "creating",
+    createdAt: "2026-01-15T00:05:00Z", // creating for almost 12 h: a zombie
+    metadata: managedMeta("daily", "2026-01-15T00:00:00Z", "2026-01-22T00:05:00Z"),
+  });
+  h.emulator.faults.add({ kind: "POST snapshots", fault: { type: "lost_response", drop: true } });
+  // An operator credential, so the zombie sweep may force-delete the stuck one.
+  const r = await (await h.engine({}, { cloud: "emulator-demo-admin" })).create();
+  const adopt = r.actions.find((a) => a.kind === "adopt");
+  assert.ok(adopt, JSON.stringify(r.actions));
+  assert.notEqual(adopt.snapshotId, stuck.id);
+  assert.equal(adopt.status, "done");
+  assert.equal(r.counts.adopted, 1);
+  assert.equal(r.counts.zombiesCleaned, 1, "the stuck one is swept, as a zombie");
+  assert.equal(r.result, "ok", JSON.stringify(r.actions.filter((a) => a.status === "failed")));
+});

@@ -18,8 +18,7 @@ import {
   windowAt,
 } from "../../src/core/mod.ts";
 import type { FaultRule, SnapshotRec, VolumeRec } from "../../src/emulator/mod.ts";
-import type { SnapshotEngine } from "../../src/exec/engine.ts";
-import type { RunSummary } from "../../src/exec/types.ts";
+import { AlertQueue, type RunSummary, type SnapshotEngine } from "../../src/exec/mod.ts";
 import { type Harness, harness } from "./harness.ts";
 import { checkSummary, mulberry32, type Rand } from "./fuzz_helpers.ts";
 
@@ -472,11 +471,24 @@ async function scenario(seed: number): Promise<ScenarioResult> {
     }
     return await h.emulator.fetch(req);
   };
+  // A webhook receiver that accepts and never answers: alerts must never hold a run.
+  const hung =
+    ((_u: unknown, init?: RequestInit) =>
+      new Promise<Response>((_, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(new DOMException("x", "AbortError")))
+      )) as typeof globalThis.fetch;
+  const alerts = new AlertQueue({
+    config: { url: "https://hooks.invalid/x", on: "failure" },
+    fetch: hung,
+    clock: h.clock,
+    logger: h.logger,
+    maxQueued: 5,
+  });
   const engines: SnapshotEngine[] = [];
   const engine = async (extra: Record<string, number> = {}) => {
     // A long-lived engine (as the daemon) or a new process, at random.
     if (Object.keys(extra).length === 0 && engines.length > 0 && r.chance(0.5)) return engines[0]!;
-    const en = await h.engine({ ...base, ...extra }, { cloud, fetch });
+    const en = await h.engine({ ...base, ...extra }, { cloud, fetch, alerts });
     if (Object.keys(extra).length === 0) engines.push(en);
     return en;
   };
@@ -494,6 +506,15 @@ async function scenario(seed: number): Promise<ScenarioResult> {
         }`,
       );
       for (const msg of checkSummary(s)) v.add(`inv5/6 (${label} ${job}): ${msg}`);
+      // 7: a delete another run had already made is superseded, never a failure.
+      for (const a of s.actions) {
+        if (a.status === "failed" && /status must be available or error/.test(a.error ?? "")) {
+          const now = h.emulator.snapshot(a.snapshotId ?? "");
+          if (!now || now.status === "deleting" || now.status === "deleted") {
+            v.add(`inv7 (${label} ${job}): ${a.kind} of ${a.snapshotId} failed though it is going`);
+          }
+        }
+      }
       return s;
     } catch (e) {
       v.add(`inv6: ${label} ${job} threw: ${e instanceof Error ? e.stack : e}`);
@@ -541,16 +562,25 @@ async function scenario(seed: number): Promise<ScenarioResult> {
     const rules = Array.from({ length: r.int(0, 3) }, () => randomFault(r));
     for (const rule of rules) h.emulator.faults.add(rule);
     if (r.chance(0.1)) h.emulator.expireTokens();
-    const kind = r.pick(["create", "create", "expire", "create2", "create_timeout", "both"]);
+    const kind = r.pick([
+      "create",
+      "create",
+      "expire",
+      "create2",
+      "create3",
+      "create_timeout",
+      "both",
+    ]);
     trace.push(`step ${i} at ${h.clock.now()} ${kind} faults ${JSON.stringify(rules)}`);
     await step(`step ${i}`, async () => {
       if (kind === "create") await run("create", await engine(), `step ${i}`);
       else if (kind === "expire") await run("expire", await engine(), `step ${i}`);
       else if (kind === "create_timeout") {
         await run("create", await engine({ timeoutMs: r.int(1, 5000) }), `step ${i}`);
-      } else if (kind === "create2") {
-        const [a, b] = [await engine(), await h.engine(base, { cloud, fetch })];
-        await Promise.all([run("create", a, `step ${i}a`), run("create", b, `step ${i}b`)]);
+      } else if (kind === "create2" || kind === "create3") {
+        const racers = [await engine(), await h.engine(base, { cloud, fetch, alerts })];
+        if (kind === "create3") racers.push(await h.engine(base, { cloud, fetch, alerts }));
+        await Promise.all(racers.map((en, k) => run("create", en, `step ${i}${"abc"[k]}`)));
       } else {
         const [a, b] = [await engine(), await h.engine(base, { cloud, fetch })];
         await Promise.all([run("create", a, `step ${i}a`), run("expire", b, `step ${i}b`)]);

@@ -70,6 +70,7 @@ export function checkSummary(s: RunSummary): string[] {
   );
   eq("zombiesCleaned", c.zombiesCleaned, n((a) => a.kind === "zombie" && a.status === "done"));
   eq("notDone", c.notDone, n((a) => a.status === "not_done"));
+  eq("superseded", c.superseded, n((a) => a.status === "superseded"));
   const ownCreates = new Set(
     s.actions.filter((a) => (a.kind === "create" || a.kind === "adopt") && a.snapshotId)
       .map((a) => a.snapshotId),

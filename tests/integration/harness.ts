@@ -8,7 +8,12 @@ import { ManualClock } from "../../src/clock.ts";
 import { SNAPSHOT_KEYS } from "../../src/core/mod.ts";
 import { createEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/mod.ts";
 import type { SnapshotRec, VolumeRec } from "../../src/emulator/mod.ts";
-import { createEngine, type EngineConfig, type SnapshotEngine } from "../../src/exec/mod.ts";
+import {
+  type AlertSink,
+  createEngine,
+  type EngineConfig,
+  type SnapshotEngine,
+} from "../../src/exec/mod.ts";
 import { MemoryLogger } from "../../src/log.ts";
 import { openCloud } from "../../src/openstack/mod.ts";
 
@@ -45,7 +50,7 @@ export interface Harness {
   /** A new engine with its own authenticated client (a separate process, in effect). */
   engine(
     config?: Partial<EngineConfig>,
-    options?: { cloud?: string; fetch?: typeof fetch },
+    options?: { cloud?: string; fetch?: typeof fetch; alerts?: AlertSink },
   ): Promise<SnapshotEngine>;
   /** Live snapshots of the demo project (settled). */
   snapshots(): SnapshotRec[];
@@ -95,7 +100,10 @@ export function harness(
         homeDir: "/virtual",
         random: () => 0.5,
       });
-      return createEngine({ cloud, clock, logger }, config);
+      return createEngine(
+        { cloud, clock, logger, ...(opts.alerts ? { alerts: opts.alerts } : {}) },
+        config,
+      );
     },
     snapshots,
     goodPerWindow() {

@@ -16,8 +16,14 @@ import {
 } from "../../daemon/mod.ts";
 import { formatDuration } from "../../core/mod.ts";
 import { type CommandContext, withExamples } from "../command.ts";
-import { engineFromContext } from "../engine.ts";
-import { addEngineOptions, boolFlag, durationFlag, type EngineFlags } from "../flags.ts";
+import { alertsFromContext, engineFromContext } from "../engine.ts";
+import {
+  addEngineOptions,
+  boolFlag,
+  durationFlag,
+  type EngineFlags,
+  webhookWaitFrom,
+} from "../flags.ts";
 
 interface DaemonFlags extends EngineFlags {
   createSchedule: string;
@@ -84,10 +90,13 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
         ...(apiToken !== undefined && apiToken !== "" ? { apiToken } : {}),
       }, ctx.deps.clock.now());
       // The engine validates its own flags (--concurrency, --rate-limit, …) before any API call.
-      const engine = await engineFromContext(ctx, flags);
+      const alertWaitMs = webhookWaitFrom(flags);
+      const alerts = alertsFromContext(ctx, flags);
+      const engine = await engineFromContext(ctx, flags, alerts);
       const handle = startDaemon(options, {
         engine,
         stuckAfterMs: engine.config.stuckAfterMs,
+        ...(alerts ? { alerts, alertWaitMs } : {}),
         clock: ctx.deps.clock,
         logger: ctx.logger(),
         ...(ctx.deps.onSignal ? { onSignal: ctx.deps.onSignal } : {}),

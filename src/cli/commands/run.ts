@@ -6,8 +6,8 @@
 import type { Command } from "commander";
 import { type ActionOutcome, type RunSummary, summaryJson } from "../../exec/mod.ts";
 import { type CommandContext, withExamples } from "../command.ts";
-import { engineFromContext } from "../engine.ts";
-import { addEngineOptions, type EngineFlags, nowFlag } from "../flags.ts";
+import { alertsFromContext, engineFromContext } from "../engine.ts";
+import { addEngineOptions, type EngineFlags, nowFlag, webhookWaitFrom } from "../flags.ts";
 
 const LABEL: Record<string, string> = {
   create: "create",
@@ -49,7 +49,8 @@ export function reportRun(
     `${summary.job} ${summary.dryRun ? "(dry run) " : ""}${summary.result}: ` +
       `${c.created} created, ${c.adopted} adopted, ${c.skipped} skipped, ${c.failed} failed, ` +
       `${c.deleted} deleted, ${c.kept} kept, ${c.zombiesCleaned} zombies cleaned, ` +
-      `${c.invalidPolicies} invalid policies, ${c.notDone} not done; ` +
+      `${c.invalidPolicies} invalid policies, ${c.notDone} not done` +
+      `${c.superseded > 0 ? `, ${c.superseded} superseded by another run` : ""}; ` +
       `${summary.apiCallsTotal} API calls (${calls || "none"}) in ${
         (summary.durationMs / 1000).toFixed(1)
       } s`,
@@ -67,10 +68,14 @@ interface RunFlags extends EngineFlags {
 export function registerRun(program: Command, ctx: CommandContext): void {
   const run = (job: "create" | "expire") => async (flags: RunFlags) => {
     const now = nowFlag(flags.now);
-    const engine = await engineFromContext(ctx, flags);
+    const waitMs = webhookWaitFrom(flags);
+    const alerts = alertsFromContext(ctx, flags);
+    const engine = await engineFromContext(ctx, flags, alerts);
     const options = { dryRun: flags.dryRun ?? false, ...(now ? { now } : {}) };
     const summary = job === "create" ? await engine.create(options) : await engine.expire(options);
     reportRun(ctx, summary, flags.json ?? false, flags.verbose ?? false);
+    // The run is reported; its alerts get a bounded wait before the command exits.
+    await alerts?.drain(waitMs);
   };
 
   const create = addEngineOptions(

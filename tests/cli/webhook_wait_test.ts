@@ -1,0 +1,49 @@
+/**
+ * Alerts never hold a run: with a webhook receiver that accepts the connection and never
+ * answers, a one-shot run reports on time and the command exits after the bounded
+ * `--webhook-wait`, with the undelivered alert logged as abandoned.
+ */
+import assert from "node:assert/strict";
+import { emulatedCli } from "../helpers/cli.ts";
+
+Deno.test("a hung webhook receiver: the run reports on time, the command waits at most --webhook-wait", async () => {
+  let hits = 0;
+  const never = Promise.withResolvers<Response>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    hits++;
+    return never.promise; // accepted, never answered
+  });
+  const hook = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/hook`;
+  try {
+    const e = emulatedCli();
+    e.emulator.setQuota(e.emulator.seed.demoProjectId, { snapshots: 0 });
+    e.emulator.addVolume(e.emulator.seed.demoProjectId, {
+      name: "v",
+      metadata: { "x-snapsentry-managed": "true", "x-snapsentry-daily-enabled": "true" },
+    });
+    const started = e.clock.now();
+    const r = await e.run(
+      ["--webhook-url", hook, "create-snapshots", "--json", "--webhook-wait", "20s"],
+      {
+        // Cinder calls go to the emulator; the webhook goes to the loopback receiver.
+        fetch: (input, init) => {
+          const url = input instanceof Request ? input.url : String(input);
+          return url.startsWith(hook) ? fetch(input, init) : e.emulator.fetch(input, init);
+        },
+      },
+    );
+    assert.equal(r.code, 1, "the quota made the create fail");
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.result, "partial");
+    const elapsedMs = e.clock.now().epochMilliseconds - started.epochMilliseconds;
+    const runMs = summary.duration_ms as number;
+    // The run's own time holds no delivery attempt (each may take 30 s, four of them).
+    assert.ok(runMs < 30_000, `the run took ${runMs} ms`);
+    assert.ok(elapsedMs <= runMs + 20_000 + 1000, `ran ${runMs} ms, exited after ${elapsedMs} ms`);
+    assert.ok(hits >= 1, "the alert was sent to the receiver");
+    assert.equal(r.logs.filter((l) => l.event === "webhook_abandoned").length, 1);
+  } finally {
+    never.resolve(new Response("late"));
+    await server.shutdown();
+  }
+});
