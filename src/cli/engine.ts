@@ -12,7 +12,12 @@ import { engineConfigFrom, type EngineFlags, webhookConfigFrom } from "./flags.t
 export function alertsFromContext(ctx: CommandContext, flags: EngineFlags): AlertQueue | undefined {
   const config = webhookConfigFrom(ctx.globals(), flags);
   if (!config) return undefined;
-  return new AlertQueue({ config, fetch: ctx.deps.fetch, clock: ctx.deps.clock, logger: ctx.logger() });
+  return new AlertQueue({
+    config,
+    fetch: ctx.deps.fetch,
+    clock: ctx.deps.clock,
+    logger: ctx.logger(),
+  });
 }
 
 /** The engine for this command run (one cloud, one authenticated client). */

@@ -17,11 +17,16 @@ import {
   isLive,
   keeperOf,
   type ManagedSnapshot,
-  oldestFirst,
   volumePolicyKey,
 } from "./_snapshots.ts";
 import { type PolicyType, SNAPSHOT_DESCRIPTION, snapshotName } from "./naming.ts";
-import { isSubscribed, parseVolumePolicies, type Policy, type PolicyIssue } from "./policy.ts";
+import {
+  isSubscribed,
+  parseVolumePolicies,
+  type Policy,
+  type PolicyIssue,
+  type PolicyWarning,
+} from "./policy.ts";
 import { type SnapshotGroup, snapshotMetadata } from "./retention.ts";
 import {
   DEFAULT_STUCK_AFTER_MS,
@@ -103,6 +108,8 @@ export interface CreatePlan {
   groups: CreateGroup[];
   /** Every policy issue of every subscribed volume. */
   issues: PolicyIssue[];
+  /** Values read the way the Go tool read them (the policies work; each needs a look). */
+  warnings: PolicyWarning[];
 }
 
 /** The create request for a planned entry: name, description and metadata stamped at `createdAt`. */
@@ -194,11 +201,13 @@ export function planCreate(input: PlanInput): CreatePlan {
   const entries: CreateEntry[] = [];
   const dedupe: DedupeAction[] = [];
   const issues: PolicyIssue[] = [];
+  const warnings: PolicyWarning[] = [];
 
   for (const volume of input.volumes) {
     if (!isSubscribed(volume)) continue;
     const parsed = parseVolumePolicies(volume);
     issues.push(...parsed.errors);
+    warnings.push(...parsed.warnings);
     const placement = placementOf(volume);
     const base = {
       volumeId: volume.id,
@@ -253,51 +262,48 @@ export function planCreate(input: PlanInput): CreatePlan {
     byIdThenPolicy(a, b) || cmpInstant(a.windowStart, b.windowStart) ||
     (a.snapshotId < b.snapshotId ? -1 : 1)
   );
-  return { now, entries, dedupe, groups: groupCreates(entries), issues };
+  return { now, entries, dedupe, groups: groupCreates(entries), issues, warnings };
 }
 
-/** Duplicates in every window of one volume + policy (good snapshots only). */
+/**
+ * Raced duplicates of one volume + policy: more than one good snapshot that snapsentry stamped for
+ * the same window (window key and run id both present), as two overlapping runs leave them. The
+ * oldest available one is kept (else the oldest creating one); the other available ones go.
+ * Only those: a snapshot without snapsentry's stamps (the Go tool's, or one made by hand with the
+ * keys) is deleted only by its own expiry, however many share its window, and snapshots stamped
+ * with different window starts were taken for different windows of an earlier schedule (every
+ * 6 h, now every 12 h): none of them is a duplicate.
+ */
 function findDuplicates(
   memo: WindowMemo,
   policy: Policy,
   volumeId: string,
   good: ManagedSnapshot[],
 ): DedupeAction[] {
-  const sorted = [...good].sort((a, b) => a.anchorMs - b.anchorMs || oldestFirst(a, b));
+  const byStart = new Map<number, ManagedSnapshot[]>();
+  for (const m of good) {
+    if (!m.stamp.windowStart || !m.stamp.runId) continue;
+    const key = m.stamp.windowStart.epochMilliseconds;
+    const list = byStart.get(key);
+    if (list) list.push(m);
+    else byStart.set(key, [m]);
+  }
   const out: DedupeAction[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    const w = memo.at(policy, sorted[i]!.anchorMs);
-    let j = i + 1;
-    while (j < sorted.length && memoContains(w, sorted[j]!.anchorMs)) j++;
-    if (j - i > 1) {
-      // Raced runs stamp the same window start. Snapshots stamped with different starts were taken
-      // for different windows of an earlier schedule (say every 6 h, now every 12 h): not
-      // duplicates. Go-made ones carry no stamp and are placed by created_at, as before.
-      const byStamp = new Map<number | undefined, ManagedSnapshot[]>();
-      for (const m of sorted.slice(i, j)) {
-        const key = m.stamp.windowStart?.epochMilliseconds;
-        const list = byStamp.get(key);
-        if (list) list.push(m);
-        else byStamp.set(key, [m]);
-      }
-      for (const members of byStamp.values()) {
-        if (members.length < 2) continue;
-        const keeper = keeperOf(members)!;
-        for (const m of members) {
-          if (m === keeper || m.snapshot.status !== "available") continue;
-          out.push({
-            snapshotId: m.snapshot.id,
-            volumeId,
-            policy: policy.type,
-            windowStart: w.window.start.toInstant(),
-            keepId: keeper.snapshot.id,
-            reason: `Duplicate of ${keeper.snapshot.id} in window ${w.label}`,
-          });
-        }
-      }
+  for (const [startMs, members] of byStart) {
+    if (members.length < 2) continue;
+    const keeper = keeperOf(members)!;
+    const label = memo.at(policy, startMs).label;
+    for (const m of members) {
+      if (m === keeper || m.snapshot.status !== "available") continue;
+      out.push({
+        snapshotId: m.snapshot.id,
+        volumeId,
+        policy: policy.type,
+        windowStart: m.stamp.windowStart!,
+        keepId: keeper.snapshot.id,
+        reason: `Duplicate of ${keeper.snapshot.id} in window ${label} (raced runs)`,
+      });
     }
-    i = j;
   }
   return out;
 }

@@ -60,7 +60,9 @@ export interface ExpirePlan {
  * Plans `expire-snapshots` over managed snapshots only (`x-snapsentry-managed=true`):
  * - `deleting`: kept (already going);
  * - `error`: `zombie` (plain delete); `error_deleting`, or `creating` for `stuckAfterMs` or more:
- *   `zombie` with `force: true`; a younger `creating` one is kept;
+ *   `zombie` with `force: true` when snapsentry stamped it (its window key); kept when it did
+ *   not (the Go tool's, or another tool's: an available one goes by its own expiry only);
+ *   a younger `creating` one is kept;
  * - other non-`available` statuses: kept with the reason;
  * - `available`: `expire` once `now >= expiresAt`, unless the min-keep guard holds: while the
  *   volume exists, is subscribed and the policy is enabled, the newest available snapshot of that
@@ -139,6 +141,8 @@ export function planExpire(input: PlanInput): ExpirePlan {
       reason: "",
     };
     const ageMs = nowMs - m.createdMs;
+    // Made by snapsentry (stamped with its window): only then is a stuck one ours to force.
+    const ours = m.stamp.windowStart !== undefined;
     switch (s.status) {
       case "deleting":
         e.reason = "Already being deleted";
@@ -148,12 +152,20 @@ export function planExpire(input: PlanInput): ExpirePlan {
         e.reason = "Snapshot is in error; deleting it";
         break;
       case "error_deleting":
+        if (!ours) {
+          e.reason = "In error_deleting, but not stamped by snapsentry: left to its owner";
+          break;
+        }
         e.action = "zombie";
         e.force = true;
         e.reason = "Snapshot is in error_deleting; force-deleting it";
         break;
       case "creating":
-        if (ageMs >= stuckAfterMs) {
+        if (ageMs >= stuckAfterMs && !ours) {
+          e.reason = `Creating for ${
+            formatAge(ageMs / 1000)
+          }, but not stamped by snapsentry: left to its owner`;
+        } else if (ageMs >= stuckAfterMs) {
           e.action = "zombie";
           e.force = true;
           e.reason = `Snapshot stuck in creating for ${formatAge(ageMs / 1000)} (limit ${

@@ -45,6 +45,8 @@ function snap(
     status?: string;
     policy?: string;
     windowStart?: string;
+    /** The run that made it: with `windowStart`, snapsentry's two stamps. */
+    runId?: string;
     expiresAt?: string | null;
     managed?: string;
   },
@@ -55,6 +57,7 @@ function snap(
     "x-snapsentry-snapshot-retention-days": "2",
   };
   if (opts.windowStart) metadata["x-snapsentry-snapshot-window-start"] = opts.windowStart;
+  if (opts.runId) metadata["x-snapsentry-snapshot-run-id"] = opts.runId;
   if (opts.expiresAt !== null) {
     metadata["x-snapsentry-snapshot-expiry-date"] = opts.expiresAt ??
       I(opts.createdAt).add({ hours: 48 }).toString();
@@ -232,37 +235,46 @@ Deno.test("planCreate() is idempotent", async (t) => {
 Deno.test("planCreate() dedupes raced windows", async (t) => {
   await t.step("planCreate() keeps the oldest available snapshot and deletes the others", () => {
     const ws = "2026-03-10T08:00:00Z";
+    const raced = (id: string, createdAt: string) =>
+      snap(id, "v1", { createdAt, windowStart: ws, runId: `req-${id}` });
     const plan = planCreate(input([vol("v1")], [
-      snap("b", "v1", { createdAt: "2026-03-10T08:00:02Z", windowStart: ws }),
-      snap("a", "v1", { createdAt: "2026-03-10T08:00:01Z", windowStart: ws }),
-      snap("c", "v1", { createdAt: "2026-03-10T08:00:03Z", windowStart: ws }),
+      raced("b", "2026-03-10T08:00:02Z"),
+      raced("a", "2026-03-10T08:00:01Z"),
+      raced("c", "2026-03-10T08:00:03Z"),
     ]));
     assertEquals(plan.entries[0]!.satisfiedBy, "a");
     assertEquals(plan.dedupe.map((d) => [d.snapshotId, d.keepId]), [["b", "a"], ["c", "a"]]);
     assertEquals(
       plan.dedupe[0]!.reason,
-      "Duplicate of a in window 2026-03-10T08:00:00Z – 2026-03-11T08:00:00Z",
+      "Duplicate of a in window 2026-03-10T08:00:00Z – 2026-03-11T08:00:00Z (raced runs)",
     );
   });
   await t.step("planCreate() prefers an available snapshot over an older creating one", () => {
+    const ws = "2026-03-10T08:00:00Z";
+    const raced = (id: string, createdAt: string, status = "available") =>
+      snap(id, "v1", { createdAt, windowStart: ws, runId: `req-${id}`, status });
     const plan = planCreate(input([vol("v1")], [
-      snap("old-creating", "v1", { createdAt: "2026-03-10T08:00:01Z", status: "creating" }),
-      snap("avail", "v1", { createdAt: "2026-03-10T08:00:05Z" }),
-      snap("avail2", "v1", { createdAt: "2026-03-10T08:00:06Z" }),
+      raced("old-creating", "2026-03-10T08:00:01Z", "creating"),
+      raced("avail", "2026-03-10T08:00:05Z"),
+      raced("avail2", "2026-03-10T08:00:06Z"),
     ]));
     assertEquals(plan.entries[0]!.satisfiedBy, "avail");
     // The creating duplicate waits: Cinder refuses to delete a snapshot still being created.
     assertEquals(plan.dedupe.map((d) => d.snapshotId), ["avail2"]);
   });
-  await t.step("planCreate() dedupes older windows too, Go snapshots included", () => {
+  await t.step("planCreate() never dedupes snapshots without snapsentry's two stamps", () => {
+    // The Go tool's catch-up pair (no stamps), a pair stamped with a window but no run id (made
+    // by hand, or before runs stamped their id): restore points, deleted by their expiry only.
     const plan = planCreate(input([vol("v1")], [
       snap("g1", "v1", { createdAt: "2026-03-08T09:00:00Z" }),
       snap("g2", "v1", { createdAt: "2026-03-08T09:00:30Z" }),
-      snap("g3", "v1", { createdAt: "2026-03-09T09:00:00Z" }),
+      snap("g3", "v1", { createdAt: "2026-03-10T09:00:00Z" }),
+      snap("w1", "v1", { createdAt: "2026-03-09T08:00:01Z", windowStart: "2026-03-09T08:00:00Z" }),
+      snap("w2", "v1", { createdAt: "2026-03-09T08:00:02Z", windowStart: "2026-03-09T08:00:00Z" }),
     ]));
-    assertEquals(plan.dedupe.map((d) => [d.snapshotId, d.keepId, d.windowStart.toString()]), [
-      ["g2", "g1", "2026-03-08T08:00:00Z"],
-    ]);
+    assertEquals(plan.dedupe, []);
+    // The window filled by a Go snapshot still counts as filled.
+    assertEquals([plan.entries[0]!.action, plan.entries[0]!.satisfiedBy], ["skip", "g3"]);
   });
   await t.step("planCreate() never dedupes snapshots stamped for different windows", () => {
     // Taken every 6 h before the interval became 12 h: each was its own window's snapshot, so
@@ -275,7 +287,7 @@ Deno.test("planCreate() dedupes raced windows", async (t) => {
       "x-snapsentry-express-retention-days": "3",
     };
     const six = (id: string, ws: string) =>
-      snap(id, "v1", { createdAt: ws, windowStart: ws, policy: "express" });
+      snap(id, "v1", { createdAt: ws, windowStart: ws, policy: "express", runId: `req-${id}` });
     const plan = planCreate(input([vol("v1", { metadata: express12 })], [
       six("e00", "2026-03-09T00:00:00Z"),
       six("e06", "2026-03-09T06:00:00Z"),
@@ -287,6 +299,7 @@ Deno.test("planCreate() dedupes raced windows", async (t) => {
         createdAt: "2026-03-10T12:00:09Z",
         windowStart: "2026-03-10T12:00:00Z",
         policy: "express",
+        runId: "req-r2",
       }),
     ]));
     assertEquals(plan.dedupe.map((d) => [d.snapshotId, d.keepId]), [["r2", "r1"]]);
@@ -397,7 +410,7 @@ Deno.test("planExpire()", async (t) => {
   await t.step("planExpire() never touches an unmanaged snapshot", () => {
     const plan = planExpire(input([], [
       snap("u1", "v1", { createdAt: "2020-01-01T00:00:00Z", managed: "false" }),
-      snap("u2", "v1", { createdAt: "2020-01-01T00:00:00Z", status: "error", managed: "TRUE" }),
+      snap("u2", "v1", { createdAt: "2020-01-01T00:00:00Z", status: "error", managed: "yes" }),
       {
         id: "u3",
         volumeId: "v1",
@@ -409,12 +422,14 @@ Deno.test("planExpire()", async (t) => {
     assertEquals([plan.entries, plan.unmanaged], [[], 3]);
   });
   await t.step("planExpire() sweeps zombies of each kind", () => {
+    const ours = (id: string, createdAt: string, status: string) =>
+      snap(id, "v1", { createdAt, status, windowStart: "2026-03-09T08:00:00Z", runId: "req-1" });
     const plan = planExpire({
       ...input([v1], [
         snap("err", "v1", { createdAt: "2026-03-10T01:00:00Z", status: "error" }),
-        snap("errdel", "v1", { createdAt: "2026-03-10T02:00:00Z", status: "error_deleting" }),
-        snap("stuck", "v1", { createdAt: "2026-03-10T09:00:00Z", status: "creating" }),
-        snap("slow", "v1", { createdAt: "2026-03-10T10:00:01Z", status: "creating" }),
+        ours("errdel", "2026-03-10T02:00:00Z", "error_deleting"),
+        ours("stuck", "2026-03-10T09:00:00Z", "creating"),
+        ours("slow", "2026-03-10T10:00:01Z", "creating"),
         snap("going", "v1", {
           createdAt: "2026-03-10T11:00:00Z",
           status: "deleting",
@@ -435,6 +450,25 @@ Deno.test("planExpire()", async (t) => {
       "Snapshot stuck in creating for 3h (limit 2h); force-deleting it",
     );
     assertEquals(plan.issues, []);
+  });
+  await t.step("planExpire() leaves a stuck snapshot it did not stamp to its owner", () => {
+    const plan = planExpire({
+      ...input([v1], [
+        snap("go-errdel", "v1", { createdAt: "2026-03-10T02:00:00Z", status: "error_deleting" }),
+        snap("go-stuck", "v1", { createdAt: "2026-03-10T09:00:00Z", status: "creating" }),
+        snap("go-err", "v1", { createdAt: "2026-03-10T01:00:00Z", status: "error" }),
+      ]),
+      stuckAfterMs: 2 * 3600 * 1000,
+    });
+    assertEquals(plan.entries.map((e) => [e.snapshotId, e.action]), [
+      ["go-err", "zombie"],
+      ["go-errdel", "keep"],
+      ["go-stuck", "keep"],
+    ]);
+    assertEquals(
+      plan.entries[2]!.reason,
+      "Creating for 3h, but not stamped by snapsentry: left to its owner",
+    );
   });
   await t.step("planExpire() gives the same plan twice", () => {
     const snaps = [

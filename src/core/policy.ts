@@ -19,6 +19,7 @@ import {
 import {
   type ExpressIntervalHours,
   formatStartTime,
+  type GoValueNote,
   type IsoWeekday,
   parseBool,
   parseIntervalHours,
@@ -104,6 +105,25 @@ export interface VolumePolicies {
   errors: PolicyIssue[];
   /** Types of the invalid policies (those with issues), in policy order. */
   invalid: PolicyType[];
+  /**
+   * Values the Go tool accepted that snapsentry would not write, read the way Go read them
+   * (`-1` retention as the default, month day 32 as 31, `0x1E` as 30…): the policy works as it
+   * did, and each such value is reported.
+   */
+  warnings: PolicyWarning[];
+}
+
+/** A value read the way the Go tool read it (see {@link VolumePolicies.warnings}). */
+export interface PolicyWarning {
+  volumeId: string;
+  volumeName?: string;
+  policy: PolicyType;
+  key: string;
+  value: string;
+  /** What the value was read as. */
+  used: string;
+  /** `Read <key> "<value>" on volume <id> as <used>: <why>; write "<used>" to make it explicit`. */
+  message: string;
 }
 
 /** Raw option values for {@link policyFromOptions}; missing means "the default". */
@@ -217,13 +237,34 @@ export function isSubscribed(volume: { metadata: Record<string, string> }): bool
  */
 export function parseVolumePolicies(volume: PolicyVolume): VolumePolicies {
   const lookup = new KeyLookup(volume.metadata);
-  const out: VolumePolicies = { policies: [], disabled: [], errors: [], invalid: [] };
+  const out: VolumePolicies = {
+    policies: [],
+    disabled: [],
+    errors: [],
+    invalid: [],
+    warnings: [],
+  };
   for (const type of POLICY_TYPES) {
     const issues: PolicyIssue[] = [];
-    const read = <T>(key: string, parse: (v: string, what: string) => T): T | undefined => {
+    const warnings: PolicyWarning[] = [];
+    const read = <T>(
+      key: string,
+      parse: (v: string, what: string, note: GoValueNote) => T,
+    ): T | undefined => {
       const value = lookup.get(key) ?? "";
+      const note: GoValueNote = (used, how) =>
+        warnings.push({
+          volumeId: volume.id,
+          ...(volume.name ? { volumeName: volume.name } : {}),
+          policy: type,
+          key,
+          value,
+          used: String(used),
+          message:
+            `Read ${key} "${value}" on volume ${volume.id} as ${used}: ${how}; write "${used}" to make it explicit`,
+        });
       try {
-        return parse(value, key);
+        return parse(value, key, note);
       } catch (e) {
         if (!(e instanceof PolicyValueError)) throw e;
         issues.push({
@@ -251,7 +292,7 @@ export function parseVolumePolicies(volume: PolicyVolume): VolumePolicies {
       continue;
     }
     const k = VOLUME_KEYS[type];
-    const retentionDays = read(k.retentionDays, (v, w) => parseRetentionDays(v, type, w));
+    const retentionDays = read(k.retentionDays, (v, w, n) => parseRetentionDays(v, type, w, n));
     const timezone = read(k.timezone, parseTimezone);
     // The fields only this policy type has; every read runs, so all bad values are reported.
     let own: Record<string, unknown>;
@@ -279,8 +320,10 @@ export function parseVolumePolicies(volume: PolicyVolume): VolumePolicies {
     const policy = issues.length === 0
       ? { type, enabled: true, retentionDays, timezone, ...own } as Policy
       : undefined;
-    if (policy) out.policies.push(policy);
-    else {
+    if (policy) {
+      out.policies.push(policy);
+      out.warnings.push(...warnings);
+    } else {
       out.invalid.push(type);
       out.errors.push(...issues);
     }

@@ -39,7 +39,7 @@ Deno.test("parseVolumePolicies() reads values", async (t) => {
       name: "parseVolumePolicies() reads 08 as decimal 8 (Go rejected it as octal)",
       metadata: on("monthly", {
         "x-snapsentry-monthly-start-day-of-month": "08",
-        "x-snapsentry-monthly-retention-days": "045",
+        "x-snapsentry-monthly-retention-days": "45",
       }),
       want: [{
         type: "monthly",
@@ -170,18 +170,6 @@ Deno.test("parseVolumePolicies() reports each bad value", async (t) => {
         'Cannot parse x-snapsentry-daily-enabled "maybe" on volume vol-1: expected true or false (also t/f, 1/0, yes/no or on/off, in any case)',
     },
     {
-      name: "parseVolumePolicies() rejects hex retention 0x10",
-      metadata: on("daily", { "x-snapsentry-daily-retention-days": "0x10" }),
-      message:
-        'Cannot parse x-snapsentry-daily-retention-days "0x10" on volume vol-1: expected a whole number of days from 1 to 36500 (0 or empty means the daily default, 2)',
-    },
-    {
-      name: "parseVolumePolicies() rejects negative retention (Go silently used the default)",
-      metadata: on("weekly", { "x-snapsentry-weekly-retention-days": "-10" }),
-      message:
-        'Cannot parse x-snapsentry-weekly-retention-days "-10" on volume vol-1: expected a whole number of days from 1 to 36500 (0 or empty means the weekly default, 7)',
-    },
-    {
       name: "parseVolumePolicies() rejects the Local time zone",
       metadata: on("daily", { "x-snapsentry-daily-timezone": "Local" }),
       message:
@@ -204,18 +192,6 @@ Deno.test("parseVolumePolicies() reports each bad value", async (t) => {
       metadata: on("weekly", { "x-snapsentry-weekly-start-day-of-week": "Funday" }),
       message:
         'Cannot parse x-snapsentry-weekly-start-day-of-week "Funday" on volume vol-1: expected a weekday such as sunday, Sun or 0 (full or three-letter English names in any case, or 0–7 where 0 and 7 are Sunday)',
-    },
-    {
-      name: "parseVolumePolicies() rejects month day 32 (Go clamped it silently)",
-      metadata: on("monthly", { "x-snapsentry-monthly-start-day-of-month": "32" }),
-      message:
-        'Cannot parse x-snapsentry-monthly-start-day-of-month "32" on volume vol-1: expected a day of the month from 1 to 31 (29–31 mean the last day of shorter months)',
-    },
-    {
-      name: "parseVolumePolicies() rejects month day 0 in the legacy key",
-      metadata: on("monthly", { "x-snapsentry-monthly-day-of-month": "0" }),
-      message:
-        'Cannot parse x-snapsentry-monthly-day-of-month "0" on volume vol-1: expected a day of the month from 1 to 31 (29–31 mean the last day of shorter months)',
     },
     {
       name: "parseVolumePolicies() rejects express interval 5",
@@ -277,7 +253,7 @@ Deno.test("parseVolumePolicies() lists policies with keys but no enabled flag as
     id: "v",
     metadata: { "x-snapsentry-daily-start-time": "08:00", "x-snapsentry-managed": "true" },
   });
-  assertEquals(r, { policies: [], disabled: ["daily"], errors: [], invalid: [] });
+  assertEquals(r, { policies: [], disabled: ["daily"], errors: [], invalid: [], warnings: [] });
 });
 
 Deno.test("flag parsers", async (t) => {
@@ -456,5 +432,101 @@ Deno.test("policyToMetadata()", async (t) => {
     assertEquals(isPolicyEnabled({ "x-snapsentry-daily-enabled": "maybe" }, "daily"), true);
     assertEquals(isPolicyEnabled({ "x-snapsentry-daily-enabled": "f" }, "daily"), false);
     assertEquals(isPolicyEnabled({}, "daily"), false);
+  });
+});
+
+Deno.test("parseVolumePolicies() reads values the Go tool accepted as Go did, with a warning", async (t) => {
+  const cases: {
+    name: string;
+    metadata: Record<string, string>;
+    field: string;
+    want: unknown;
+    warning: string;
+  }[] = [
+    {
+      name: "retention -1 is the default",
+      metadata: on("daily", { "x-snapsentry-daily-retention-days": "-1" }),
+      field: "retentionDays",
+      want: 2,
+      warning:
+        'Read x-snapsentry-daily-retention-days "-1" on volume vol-1 as 2: a negative retention means the daily default (2) to SnapSentry-Go; write "2" to make it explicit',
+    },
+    {
+      name: "interval -6 is 6",
+      metadata: on("express", { "x-snapsentry-express-interval-hours": "-6" }),
+      field: "intervalHours",
+      want: 6,
+      warning:
+        'Read x-snapsentry-express-interval-hours "-6" on volume vol-1 as 6: a negative interval means 6 hours to SnapSentry-Go; write "6" to make it explicit',
+    },
+    {
+      name: "month day 32 is 31",
+      metadata: on("monthly", { "x-snapsentry-monthly-start-day-of-month": "32" }),
+      field: "dayOfMonth",
+      want: 31,
+      warning:
+        'Read x-snapsentry-monthly-start-day-of-month "32" on volume vol-1 as 31: SnapSentry-Go clamped days of the month to 1–31 (read as 31); write "31" to make it explicit',
+    },
+    {
+      name: "month day 0 in the legacy key is 1",
+      metadata: on("monthly", { "x-snapsentry-monthly-day-of-month": "0" }),
+      field: "dayOfMonth",
+      want: 1,
+      warning:
+        'Read x-snapsentry-monthly-day-of-month "0" on volume vol-1 as 1: SnapSentry-Go clamped days of the month to 1–31 (read as 1); write "1" to make it explicit',
+    },
+    {
+      name: "0x1E is 30",
+      metadata: on("daily", { "x-snapsentry-daily-retention-days": "0x1E" }),
+      field: "retentionDays",
+      want: 30,
+      warning:
+        'Read x-snapsentry-daily-retention-days "0x1E" on volume vol-1 as 30: "0x1E" is a Go integer literal (read as 30, as SnapSentry-Go read it); write "30" to make it explicit',
+    },
+    {
+      name: "1_0 is 10",
+      metadata: on("daily", { "x-snapsentry-daily-retention-days": "1_0" }),
+      field: "retentionDays",
+      want: 10,
+      warning:
+        'Read x-snapsentry-daily-retention-days "1_0" on volume vol-1 as 10: "1_0" is a Go integer literal (read as 10, as SnapSentry-Go read it); write "10" to make it explicit',
+    },
+    {
+      name: "045 is Go's octal 37",
+      metadata: on("weekly", { "x-snapsentry-weekly-retention-days": "045" }),
+      field: "retentionDays",
+      want: 37,
+      warning:
+        'Read x-snapsentry-weekly-retention-days "045" on volume vol-1 as 37: "045" is a Go integer literal (read as 37, as SnapSentry-Go read it); write "37" to make it explicit',
+    },
+  ];
+  for (const c of cases) {
+    await t.step(`parseVolumePolicies(): ${c.name}`, () => {
+      const r = parseVolumePolicies({ id: "vol-1", metadata: c.metadata });
+      assertEquals(r.errors, []);
+      assertEquals((r.policies[0] as unknown as Record<string, unknown>)[c.field], c.want);
+      assertEquals(r.warnings.map((w) => w.message), [c.warning]);
+    });
+  }
+  await t.step("values Go refused too stay invalid", () => {
+    const refused: [string, string][] = [
+      ["x-snapsentry-express-interval-hours", "5"],
+      ["x-snapsentry-daily-retention-days", "ten"],
+      ["x-snapsentry-daily-retention-days", "0x"],
+    ];
+    for (const [key, value] of refused) {
+      const type = key.split("-")[2]!;
+      const r = parseVolumePolicies({ id: "vol-1", metadata: on(type, { [key]: value }) });
+      assertEquals([r.policies.length, r.errors.length, r.warnings.length], [0, 1, 0], value);
+    }
+  });
+  await t.step("plain values give no warning, and flags stay strict", () => {
+    const r = parseVolumePolicies({
+      id: "vol-1",
+      metadata: on("daily", { "x-snapsentry-daily-retention-days": "007" }),
+    });
+    assertEquals([r.warnings, (r.policies[0] as { retentionDays: number }).retentionDays], [[], 7]);
+    assertThrows(() => parseRetentionDays("-1", "daily"), PolicyValueError);
+    assertThrows(() => parseMonthDay("32"), PolicyValueError);
   });
 });

@@ -92,7 +92,7 @@ export function snapshotMetadata(input: SnapshotStampInput): Record<string, stri
 
 /** What a snapshot's metadata says about it. */
 export interface SnapshotStamp {
-  /** `x-snapsentry-managed` is exactly `"true"`. Nothing else is ever touched. */
+  /** `x-snapsentry-managed` is one of {@link MANAGED_FORMS}. Nothing else is ever touched. */
   managed: boolean;
   /** From `x-snapsentry-snapshot-policy-type`, when it names a policy type. */
   policy?: PolicyType;
@@ -108,8 +108,17 @@ export interface SnapshotStamp {
   groupServerId?: string;
   /** From `x-snapsentry-snapshot-retention-days`, when it is a whole number. */
   retentionDays?: number;
+  /** From `x-snapsentry-snapshot-run-id`: the run that made it (snapsentry only). */
+  runId?: string;
   createdAt: Temporal.Instant;
 }
+
+/**
+ * The values of a snapshot's `x-snapsentry-managed` that make it managed: Go's `strconv.ParseBool`
+ * true forms, exactly (the Go tool read the key with it). `yes`, `on` or ` true` made the Go tool's
+ * parse fail, so such a snapshot was never its own: it is not ours either.
+ */
+export const MANAGED_FORMS: ReadonlySet<string> = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 
 // RFC 3339 date-time with a mandatory offset or Z; Temporal alone would also accept ISO 8601
 // variants (basic format, bracketed annotations) that the Go tool would have rejected.
@@ -149,7 +158,7 @@ export function parseSnapshotStamp(snapshot: {
   createdAt: Temporal.Instant;
 }): SnapshotStamp {
   const md = snapshot.metadata;
-  const managed = md[SNAPSHOT_KEYS.managed] === MANAGED_VALUE;
+  const managed = MANAGED_FORMS.has(md[SNAPSHOT_KEYS.managed] ?? "");
   const out: SnapshotStamp = {
     managed,
     createdAt: snapshot.createdAt,
@@ -172,6 +181,8 @@ export function parseSnapshotStamp(snapshot: {
   }
   const server = md[SNAPSHOT_KEYS.groupServer];
   if (server) out.groupServerId = server;
+  const runId = md[SNAPSHOT_KEYS.runId]?.trim();
+  if (runId) out.runId = runId;
   const days = md[SNAPSHOT_KEYS.retentionDays]?.trim();
   if (days && /^\d{1,6}$/.test(days)) out.retentionDays = Number(days);
   return out;

@@ -195,16 +195,23 @@ Deno.test("parseSnapshotStamp()", async (t) => {
       'Cannot parse x-snapsentry-snapshot-expiry-date "2026-01-03T08:30:00" on snapshot s4: expected RFC 3339 such as 2026-01-03T08:30:00Z; the snapshot is kept',
     );
   });
-  await t.step("parseSnapshotStamp() treats anything but managed=true as unmanaged", () => {
-    for (const v of ["True", "1", "", "yes"]) {
-      const s = parseSnapshotStamp({
-        id: "s5",
-        createdAt,
-        metadata: { ...base, "x-snapsentry-managed": v },
-      });
-      assertEquals([s.managed, s.expiryError], [false, undefined]);
-    }
-  });
+  await t.step(
+    "parseSnapshotStamp() takes Go's ParseBool true forms as managed, nothing else",
+    () => {
+      const managed = (v: string) =>
+        parseSnapshotStamp({
+          id: "s5",
+          createdAt,
+          metadata: { ...base, "x-snapsentry-managed": v },
+        });
+      for (const v of ["true", "True", "TRUE", "t", "T", "1"]) {
+        assertEquals(managed(v).managed, true, v);
+      }
+      for (const v of ["", "yes", "on", " true", "tRuE", "false", "0"]) {
+        assertEquals([managed(v).managed, managed(v).expiryError], [false, undefined], v);
+      }
+    },
+  );
   await t.step("parseRfc3339() rejects ISO forms RFC 3339 does not allow", () => {
     assertEquals(parseRfc3339("20260103T083000Z"), undefined);
     assertEquals(parseRfc3339("2026-01-03T08:30:00Z[UTC]"), undefined);

@@ -22,6 +22,7 @@ import {
   parseVolumePolicies,
   type Policy,
   type PolicyIssue,
+  type PolicyWarning,
 } from "./policy.ts";
 import { placementOf } from "./plan_create.ts";
 import { DEFAULT_STUCK_AFTER_MS, type PlanInput } from "./types.ts";
@@ -64,12 +65,16 @@ export interface StatusEntry {
   /** This entry's Nagios code (see {@link planStatus}). */
   nagios: NagiosCode;
   issues?: PolicyIssue[];
+  /** This policy's values read the way the Go tool read them (its verdict stands). */
+  warnings?: PolicyWarning[];
 }
 
 /** The status report. */
 export interface StatusReport {
   now: Temporal.Instant;
   entries: StatusEntry[];
+  /** Values read the way the Go tool read them, of every entry (see `StatusEntry.warnings`). */
+  warnings: PolicyWarning[];
   counts: Record<Verdict, number>;
   /** Overall Nagios code: CRITICAL if any, else WARNING if any, else UNKNOWN if any, else OK. */
   nagios: NagiosCode;
@@ -124,6 +129,7 @@ export function planStatus(input: StatusInput): StatusReport {
       });
     }
     for (const policy of parsed.policies) {
+      const noted = parsed.warnings.filter((w) => w.policy === policy.type);
       const win = memo.at(policy, nowMs);
       const prev = memo.previous(policy, win);
       const window = win.window;
@@ -191,6 +197,7 @@ export function planStatus(input: StatusInput): StatusReport {
         verdict,
         reason,
         nagios,
+        ...(noted.length > 0 ? { warnings: noted } : {}),
       });
     }
   }
@@ -199,5 +206,6 @@ export function planStatus(input: StatusInput): StatusReport {
   for (const e of entries) counts[e.verdict]++;
   const codes = new Set(entries.map((e) => e.nagios));
   const nagios: NagiosCode = codes.has(2) ? 2 : codes.has(1) ? 1 : codes.has(3) ? 3 : 0;
-  return { now, entries, counts, nagios };
+  const warnings = entries.flatMap((e) => e.warnings ?? []);
+  return { now, entries, warnings, counts, nagios };
 }

@@ -114,9 +114,44 @@ export function parseBool(value: string, what = "boolean"): boolean {
 
 const DECIMAL_RE = /^[+-]?\d+$/;
 
-/** Decimal integer only: `08` is 8; `0x10`, `1_000`, `1.5` and `` are rejected. */
-function parseDecimal(value: string, what: string, expected: string): number {
+/**
+ * Receives a value that the Go tool accepted and snapsentry reads the way Go did, although it is
+ * not what snapsentry would write: `used` is what it was read as, `how` says why (for a warning).
+ * Metadata reading passes one; flags do not, and such values are refused there.
+ */
+export type GoValueNote = (used: number, how: string) => void;
+
+// Go's integer literals as strconv.ParseInt(s, 0, …) reads them: 0x/0o/0b prefixes, a leading 0
+// for octal, underscores between digits.
+const GO_INT_RE =
+  /^([+-]?)(?:0[xX]((?:_?[0-9a-fA-F])+)|0[bB]((?:_?[01])+)|0[oO]((?:_?[0-7])+)|0((?:_?[0-7])+)|([1-9](?:_?\d)*))$/;
+
+/** A Go integer literal's value, or undefined when Go would not read it either. */
+function goInt(v: string): number | undefined {
+  const m = GO_INT_RE.exec(v);
+  if (!m) return undefined;
+  const [, sign, hex, bin, oct, leadingOct, dec] = m;
+  const digits = (hex ?? bin ?? oct ?? leadingOct ?? dec)!.replaceAll("_", "");
+  const radix = hex ? 16 : bin ? 2 : oct || leadingOct ? 8 : 10;
+  const n = parseInt(digits, radix);
+  return sign === "-" ? -n : n;
+}
+
+/**
+ * A decimal integer: `08` is 8; `0x10`, `1_000`, `1.5` and `` are refused, unless `note` is given
+ * and Go read the value (`0x1E` is 30, `1_0` is 10, `010` is 8 as Go's octal): then it is read as
+ * Go read it and noted.
+ */
+function parseDecimal(value: string, what: string, expected: string, note?: GoValueNote): number {
   const v = value.trim();
+  if (note) {
+    const g = goInt(v);
+    const decimal = DECIMAL_RE.test(v) ? Number(v) : undefined;
+    if (g !== undefined && g !== decimal && Number.isSafeInteger(g)) {
+      note(g, `"${v}" is a Go integer literal (read as ${g}, as SnapSentry-Go read it)`);
+      return g;
+    }
+  }
   if (!DECIMAL_RE.test(v)) throw new PolicyValueError(what, value, expected);
   const n = Number(v);
   if (!Number.isSafeInteger(n)) throw new PolicyValueError(what, value, expected);
@@ -125,19 +160,29 @@ function parseDecimal(value: string, what: string, expected: string): number {
 
 /**
  * Parses retention days for `type`: empty or `0` gives the policy default (daily 2, weekly 7,
- * monthly 30, express 1) as in the Go tool; a negative value is an error (Go silently used the
- * default), and so is more than {@link MAX_RETENTION_DAYS}.
+ * monthly 30, express 1) as in the Go tool. A negative value, or more than
+ * {@link MAX_RETENTION_DAYS}, is an error; with `note` (metadata the Go tool may have read), a
+ * negative value is the default and a larger one the maximum, as Go kept them, and is noted.
  */
 export function parseRetentionDays(
   value: string,
   type: PolicyType,
   what = "retention days",
+  note?: GoValueNote,
 ): number {
   const def = DEFAULT_RETENTION_DAYS[type];
   if (value.trim() === "") return def;
   const expected =
     `a whole number of days from 1 to ${MAX_RETENTION_DAYS} (0 or empty means the ${type} default, ${def})`;
-  const n = parseDecimal(value, what, expected);
+  const n = parseDecimal(value, what, expected, note);
+  if (note && n < 0) {
+    note(def, `a negative retention means the ${type} default (${def}) to SnapSentry-Go`);
+    return def;
+  }
+  if (note && n > MAX_RETENTION_DAYS) {
+    note(MAX_RETENTION_DAYS, `kept for ${MAX_RETENTION_DAYS} days, the most snapsentry keeps`);
+    return MAX_RETENTION_DAYS;
+  }
   if (n < 0 || n > MAX_RETENTION_DAYS) throw new PolicyValueError(what, value, expected);
   return n === 0 ? def : n;
 }
@@ -221,21 +266,41 @@ export function weekdayName(day: IsoWeekday): string {
 const MONTH_DAY_EXPECTED =
   "a day of the month from 1 to 31 (29–31 mean the last day of shorter months)";
 
-/** Parses a day of the month 1..31; empty gives 1. Out of range is an error (Go clamped silently). */
-export function parseMonthDay(value: string, what = "day of month"): number {
+/**
+ * Parses a day of the month 1..31; empty gives 1. Out of range is an error; with `note`, it is
+ * clamped to 1 or 31 as the Go tool clamped it, and noted.
+ */
+export function parseMonthDay(value: string, what = "day of month", note?: GoValueNote): number {
   if (value.trim() === "") return 1;
-  const n = parseDecimal(value, what, MONTH_DAY_EXPECTED);
+  const n = parseDecimal(value, what, MONTH_DAY_EXPECTED, note);
+  if (note && (n < 1 || n > 31)) {
+    const used = n < 1 ? 1 : 31;
+    note(used, `SnapSentry-Go clamped days of the month to 1–31 (read as ${used})`);
+    return used;
+  }
   if (n < 1 || n > 31) throw new PolicyValueError(what, value, MONTH_DAY_EXPECTED);
   return n;
 }
 
 const INTERVAL_EXPECTED = "6, 8 or 12 (hours; 0 or empty means 6)";
 
-/** Parses the express interval: 6, 8 or 12; empty or 0 gives 6 (as Go). */
-export function parseIntervalHours(value: string, what = "interval hours"): ExpressIntervalHours {
+/**
+ * Parses the express interval: 6, 8 or 12; empty or 0 gives 6 (as Go). With `note`, a negative
+ * value is 6 as Go read it (≤ 0 meant the default), and noted; 5 or 24 stay errors (Go refused
+ * them too).
+ */
+export function parseIntervalHours(
+  value: string,
+  what = "interval hours",
+  note?: GoValueNote,
+): ExpressIntervalHours {
   if (value.trim() === "") return DEFAULT_INTERVAL_HOURS;
-  const n = parseDecimal(value, what, INTERVAL_EXPECTED);
+  const n = parseDecimal(value, what, INTERVAL_EXPECTED, note);
   if (n === 0) return DEFAULT_INTERVAL_HOURS;
+  if (note && n < 0) {
+    note(DEFAULT_INTERVAL_HOURS, "a negative interval means 6 hours to SnapSentry-Go");
+    return DEFAULT_INTERVAL_HOURS;
+  }
   if (n === 6 || n === 8 || n === 12) return n;
   throw new PolicyValueError(what, value, INTERVAL_EXPECTED);
 }

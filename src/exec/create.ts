@@ -29,7 +29,7 @@ import { hasStatus, type Snapshot } from "../openstack/mod.ts";
 import { recordNotStarted, sendDelete } from "./delete.ts";
 import { sweepZombies } from "./expire.ts";
 import type { Entry } from "./ledger.ts";
-import { MANAGED_FILTER, observeForRun, planInputOf } from "./observe.ts";
+import { listPlanSnapshots, MANAGED_FILTER, observeForRun, planInputOf } from "./observe.ts";
 import { settlePool } from "./pool.ts";
 import type { RunContext } from "./run.ts";
 import type { ActionOutcome } from "./types.ts";
@@ -66,6 +66,17 @@ export async function runCreate(run: RunContext): Promise<void> {
   });
   const input = planInputOf(run, obs);
   const plan = planCreate(input);
+  // Values read the way SnapSentry-Go read them: the policies work; each is reported once a run.
+  for (const w of plan.warnings) {
+    run.warn({
+      code: "policy_normalised",
+      message: w.message,
+      volumeId: w.volumeId,
+      policy: w.policy,
+      key: w.key,
+      value: w.value,
+    }, "policy_normalised");
+  }
   recordPlanned(run, plan);
   if (run.dryRun) return recordDryRun(run, plan, input);
   await requestCreates(run, plan);
@@ -374,7 +385,7 @@ async function deleteRacedDuplicates(run: RunContext, input: PlanInput): Promise
   if (touched.size === 0 || !run.shouldStart()) return;
   let snapshots: Snapshot[];
   try {
-    snapshots = await run.cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } });
+    snapshots = await listPlanSnapshots(run.cinder);
   } catch (e) {
     run.logger.warn("dedupe_listing_failed", { error: messageOf(e), request_id: requestIdOf(e) });
     return;

@@ -12,7 +12,7 @@
 import { messageOf, OpenStackHttpError, requestIdOf } from "../errors.ts";
 import type { MutationResult } from "../openstack/mod.ts";
 import type { Entry } from "./ledger.ts";
-import { listManagedSnapshots } from "./observe.ts";
+import { listPlanSnapshots } from "./observe.ts";
 import type { RunContext } from "./run.ts";
 import type { ActionOutcome } from "./types.ts";
 
@@ -117,15 +117,15 @@ export async function sendDelete(run: RunContext, target: DeleteTarget): Promise
 }
 
 /**
- * Confirms every pending delete of the run with one listing of managed snapshots (none when there
- * is nothing to confirm); the listing also becomes the run's view of the cloud.
+ * Confirms every pending delete of the run with one listing of the project's snapshots (none when
+ * there is nothing to confirm); the listing also becomes the run's view of the cloud.
  */
 export async function confirmDeletes(run: RunContext): Promise<void> {
   const pending = run.ledger.pending((o) => DELETE_KINDS.has(o.kind));
   if (pending.length === 0) return;
   let listed;
   try {
-    listed = await listManagedSnapshots(run.cinder);
+    listed = await listPlanSnapshots(run.cinder);
   } catch (e) {
     // Never assumed: a delete that cannot be confirmed is reported as failed.
     for (const o of pending) {

@@ -1,7 +1,7 @@
 /**
  * Observing the cloud: one paged listing of subscribed volumes (server-side filter
- * `x-snapsentry-managed=true`) and one of managed snapshots per observation, never a listing per
- * volume. A run keeps what it learns afterwards (its polls, its confirming listings) in a
+ * `x-snapsentry-managed=true`) and one of the project's snapshots per observation, never a listing
+ * per volume. A run keeps what it learns afterwards (its polls, its confirming listings) in a
  * {@link CloudView}, so the view at the end of the run is the cloud as the run left it, at no
  * extra call: that is what the daemon's history is fed with.
  */
@@ -11,21 +11,28 @@ import type { BlockStorageApi, Snapshot, Volume } from "../openstack/mod.ts";
 import type { RunContext } from "./run.ts";
 import type { FreshnessEntry, Observation } from "./types.ts";
 
-/** The server-side filter of every listing: only what carries `x-snapsentry-managed=true`. */
+/**
+ * The server-side filter of the volume listing, and of listings of snapsentry's own snapshots
+ * (which it always stamps `x-snapsentry-managed=true`).
+ */
 export const MANAGED_FILTER: Readonly<Record<string, string>> = { [MANAGED_KEY]: "true" };
 
-/** Lists subscribed volumes and managed snapshots: one paged listing each, in parallel. */
+/** Lists subscribed volumes and the project's snapshots: one paged listing each, in parallel. */
 export async function observe(cinder: BlockStorageApi, clock: Clock): Promise<Observation> {
   const [volumes, snapshots] = await Promise.all([
     cinder.listVolumes({ metadata: { ...MANAGED_FILTER } }),
-    listManagedSnapshots(cinder),
+    listPlanSnapshots(cinder),
   ]);
   return { at: clock.now(), volumes, snapshots };
 }
 
-/** Every managed snapshot of the project (one paged listing). */
-export function listManagedSnapshots(cinder: BlockStorageApi): Promise<Snapshot[]> {
-  return cinder.listSnapshots({ metadata: { ...MANAGED_FILTER } });
+/**
+ * Every snapshot of the project (one paged listing). Not filtered by `x-snapsentry-managed` on the
+ * server: the Go tool took `True`, `1` or `t` there as managed too (its ParseBool forms), which
+ * Cinder's exact-match filter cannot express; the planners pick the managed ones.
+ */
+export function listPlanSnapshots(cinder: BlockStorageApi): Promise<Snapshot[]> {
+  return cinder.listSnapshots();
 }
 
 /** What a run knows of the cloud, kept current by its later listings. */

@@ -403,3 +403,55 @@ Deno.test("--log-level=debug shows the cause chain of an error; info shows one l
   const loud = await e.run(["--log-level=debug", ...argv]);
   assert.match(loud.stderr, /caused by: GET .* returned 404/);
 });
+
+Deno.test("plan --json lists a raced duplicate once, as expire, never also as keep", async () => {
+  const { e, a } = setup();
+  const meta = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-snapshot-policy-type": "daily",
+    "x-snapsentry-snapshot-window-start": "2026-03-10T00:00:00Z",
+    "x-snapsentry-snapshot-expiry-date": "2026-03-12T00:00:00Z",
+    "x-snapsentry-snapshot-retention-days": "2",
+  };
+  await e.run(["subscribe", "daily", "--volume-id", a.id, "--start-time", "00:00"]);
+  const keeper = e.emulator.addSnapshot({
+    volumeId: a.id,
+    createdAt: "2026-03-10T00:00:01Z",
+    metadata: { ...meta, "x-snapsentry-snapshot-run-id": "req-a" },
+  });
+  const dup = e.emulator.addSnapshot({
+    volumeId: a.id,
+    createdAt: "2026-03-10T00:00:02Z",
+    metadata: { ...meta, "x-snapsentry-snapshot-run-id": "req-b" },
+  });
+  const plan = JSON.parse((await e.run(["plan", "--json"])).stdout);
+  const entries = (id: string) =>
+    plan.expire.filter((x: { snapshot_id: string }) => x.snapshot_id === id);
+  assert.deepEqual(entries(dup.id).map((x: { action: string }) => x.action), ["expire"]);
+  assert.equal(entries(dup.id)[0].duplicate_of, keeper.id);
+  assert.deepEqual(entries(keeper.id).map((x: { action: string }) => x.action), ["keep"]);
+});
+
+Deno.test("a value SnapSentry-Go accepted works as it did: a warning, exit 0", async () => {
+  const { e, a } = setup();
+  e.emulator.state.volumes.get(a.id)!.metadata = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-daily-enabled": "true",
+    "x-snapsentry-daily-retention-days": "-1",
+  };
+  const plan = JSON.parse((await e.run(["plan", "--json"])).stdout);
+  assert.deepEqual(plan.create.map((x: { action: string }) => x.action), ["create"]);
+  assert.deepEqual(plan.warnings.map((w: { key: string; used: string }) => [w.key, w.used]), [
+    ["x-snapsentry-daily-retention-days", "2"],
+  ]);
+  const r = await e.run(["create-snapshots", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.result, "ok");
+  assert.equal(summary.counts.created, 1);
+  assert.deepEqual(summary.warnings.map((w: { code: string }) => w.code), ["policy_normalised"]);
+  assert.equal(r.logs.filter((l) => l.event === "policy_normalised").length, 1);
+  // The snapshot carries the retention Go used: the daily default.
+  const snap = e.emulator.snapshots(e.emulator.seed.demoProjectId)[0]!;
+  assert.equal(snap.metadata["x-snapsentry-snapshot-retention-days"], "2");
+});

@@ -232,7 +232,8 @@ Deno.test("unmanaged snapshots are never touched, even when they look expired", 
   const v = volumeWith(h);
   const lookalikes = [
     { ...managedMeta("daily", "2026-01-01T00:00:00Z", PAST), [SNAPSHOT_KEYS.managed]: "false" },
-    { ...managedMeta("daily", "2026-01-01T00:00:00Z", PAST), [SNAPSHOT_KEYS.managed]: "True" },
+    { ...managedMeta("daily", "2026-01-01T00:00:00Z", PAST), [SNAPSHOT_KEYS.managed]: "yes" },
+    { ...managedMeta("daily", "2026-01-01T00:00:00Z", PAST), [SNAPSHOT_KEYS.managed]: " true" },
     (() => {
       const m = managedMeta("daily", "2026-01-01T00:00:00Z", PAST);
       delete m[SNAPSHOT_KEYS.managed];
@@ -313,4 +314,31 @@ Deno.test("a confirming listing that fails marks the deletes unconfirmed; the ru
     assert.equal(a.status, "failed");
     assert.match(a.error!, /^Delete accepted but not confirmed: /);
   }
+});
+
+Deno.test("a Go-made snapshot marked managed=True is managed (Go's ParseBool forms) and expires", async () => {
+  const h = harness();
+  const v = volumeWith(h);
+  const goMeta = (expiry: string, managed: string) => ({
+    [SNAPSHOT_KEYS.managed]: managed,
+    [SNAPSHOT_KEYS.policyType]: "daily",
+    [SNAPSHOT_KEYS.expiryDate]: expiry,
+    [SNAPSHOT_KEYS.retentionDays]: "7",
+  });
+  const expired = h.emulator.addSnapshot({
+    volumeId: v.id,
+    createdAt: "2026-01-01T00:00:00Z",
+    metadata: goMeta(PAST, "True"),
+  });
+  const fresh = h.emulator.addSnapshot({
+    volumeId: v.id,
+    createdAt: "2026-01-15T00:00:00Z",
+    metadata: goMeta(FUTURE, "1"),
+  });
+  const r = await (await h.engine()).expire();
+  assert.equal(r.result, "ok");
+  assert.deepEqual(
+    r.actions.map((a) => [a.snapshotId, a.kind, a.status]).sort(),
+    [[expired.id, "expire", "done"], [fresh.id, "keep", "skipped"]].sort(),
+  );
 });

@@ -84,6 +84,7 @@ interface Project {
   trace: string[];
 }
 
+/** A managed snapshot's keys: snapsentry's window and run stamps when `windowStart` is given. */
 function stampMeta(
   policy: string,
   windowStart: string | undefined,
@@ -96,7 +97,10 @@ function stampMeta(
     [SNAPSHOT_KEYS.expiryDate]: expiry,
     [SNAPSHOT_KEYS.retentionDays]: "3",
   };
-  if (windowStart) m[SNAPSHOT_KEYS.windowStart] = windowStart;
+  if (windowStart) {
+    m[SNAPSHOT_KEYS.windowStart] = windowStart;
+    m[SNAPSHOT_KEYS.runId] = "req-seeded";
+  }
   return m;
 }
 
@@ -136,7 +140,7 @@ function buildProject(h: Harness, r: Rand): Project {
       opts: { status?: string; metadata: Record<string, string>; createdAt: string },
     ) => {
       const s = e.addSnapshot({ id: r.uuid(), volumeId: v.id, ...opts });
-      if (opts.metadata[MANAGED] !== "true") {
+      if (!isManaged(opts)) {
         project.untouchable.set(s.id, { status: s.status, metadata: { ...s.metadata } });
       }
       project.trace.push(
@@ -155,16 +159,14 @@ function buildProject(h: Harness, r: Rand): Project {
           "daily",
           iso(-30 * 86_400_000),
           iso(-20 * 86_400_000),
-          r.pick(["True", "false", "TRUE", " true", "yes"]),
+          r.pick(["false", " true", "yes", "on", "maybe", "tRuE"]),
         ),
         createdAt: iso(-30 * 86_400_000),
       });
     }
     // Pre-existing managed snapshots, for the volume's valid policies or any type.
     const parsed = parseVolumePolicies({ id: v.id, metadata });
-    // A volume snapshotted by the Go tool so far: its snapshots carry no window stamp. (Mixing
-    // stamped and unstamped snapshots in one window is left out: the planner deliberately does not
-    // dedupe across stamps.)
+    // A volume snapshotted by the Go tool so far: its snapshots carry no window stamp.
     const goEra = r.chance(0.15);
     for (let k = r.int(0, 4); k > 0; k--) {
       const policy = parsed.policies.length > 0 && r.chance(0.8) ? r.pick(parsed.policies) : null;
@@ -311,8 +313,14 @@ class Violations {
   }
 }
 
+/** Go's ParseBool true forms make a snapshot managed (go-compatibility.md, Snapshot keys). */
 function isManaged(s: { metadata: Record<string, string> }): boolean {
-  return s.metadata[MANAGED] === "true";
+  return ["1", "t", "T", "TRUE", "true", "True"].includes(s.metadata[MANAGED] ?? "");
+}
+
+/** Made by snapsentry: its window key and the run's id (only those are ever deduplicated). */
+function isStampedByRun(s: { metadata: Record<string, string> }): boolean {
+  return !!s.metadata[SNAPSHOT_KEYS.windowStart] && !!s.metadata[SNAPSHOT_KEYS.runId];
 }
 
 /**
@@ -326,27 +334,14 @@ function goodCount(
   windowStartMs: number,
   now: Temporal.Instant,
   windowEndMs = windowStartMs,
+  only: (s: SnapshotRec) => boolean = () => true,
 ): number {
   return snapshots.filter((s) =>
     s.volumeId === volumeId && isManaged(s) && s.metadata[SNAPSHOT_KEYS.policyType] === policy &&
-    inWindow(s, windowStartMs, windowEndMs) &&
+    inWindow(s, windowStartMs, windowEndMs) && only(s) &&
     (s.status === "available" ||
       (s.status === "creating" && now.epochMilliseconds - s.createdAt < STUCK_AFTER_MS))
   ).length;
-}
-
-/** The [start, end) epoch ms of the window of a volume's valid policy containing `ms`. */
-function windowOf(
-  volume: VolumeRec | undefined,
-  type: string,
-  ms: number,
-): [number, number] | undefined {
-  if (!volume) return undefined;
-  const p = parseVolumePolicies({ id: volume.id, metadata: volume.metadata }).policies
-    .find((x) => x.type === type);
-  if (!p) return undefined;
-  const w = windowAt(p, Temporal.Instant.fromEpochMilliseconds(ms));
-  return [w.start.epochMilliseconds, w.end.epochMilliseconds];
 }
 
 function inWindow(s: SnapshotRec, startMs: number, endMs: number): boolean {
@@ -358,7 +353,6 @@ function inWindow(s: SnapshotRec, startMs: number, endMs: number): boolean {
 function judgeDelete(
   a: DeleteAttempt,
   all: SnapshotRec[],
-  volume: VolumeRec | undefined,
   v: Violations,
   keepers: { volumeId: string; policy: string; ws: number; id: string }[],
 ): void {
@@ -369,31 +363,34 @@ function judgeDelete(
     return;
   }
   if (a.action === "reset_status") return; // part of a force delete, judged there
-  if (s.status === "error" || s.status === "error_deleting" || s.status === "deleting") return;
-  if (s.status === "creating" && a.at.epochMilliseconds - s.createdAt >= STUCK_AFTER_MS) return;
+  const ws = parseRfc3339(s.metadata[SNAPSHOT_KEYS.windowStart]);
+  // Zombies: `error` of any maker; stuck `creating` and `error_deleting` only of snapsentry's.
+  if (s.status === "error" || s.status === "deleting") return;
+  if (ws && s.status === "error_deleting") return;
+  if (ws && s.status === "creating" && a.at.epochMilliseconds - s.createdAt >= STUCK_AFTER_MS) {
+    return;
+  }
   const expiry = parseRfc3339(s.metadata[SNAPSHOT_KEYS.expiryDate]);
   if (s.status === "available" && expiry && expiry.epochMilliseconds <= a.at.epochMilliseconds) {
     return;
   }
-  const ws = parseRfc3339(s.metadata[SNAPSHOT_KEYS.windowStart]);
   const policy = s.metadata[SNAPSHOT_KEYS.policyType];
-  if (s.status === "available" && policy) {
-    // Unstamped (Go-made) snapshots are placed in the window of their created_at.
-    const window = ws ? undefined : windowOf(volume, policy, s.createdAt);
+  // A raced duplicate: snapsentry stamped both (window key and run id), the keeper is older.
+  if (s.status === "available" && policy && ws && isStampedByRun(s)) {
     const keeper = all.find((k) => {
       if (k.id === s.id || k.volumeId !== s.volumeId || !isManaged(k)) return false;
       if (k.status !== "available" || k.metadata[SNAPSHOT_KEYS.policyType] !== policy) return false;
+      if (!isStampedByRun(k)) return false;
       if (!(k.createdAt < s.createdAt || (k.createdAt === s.createdAt && k.id < s.id))) {
         return false;
       }
-      const kws = parseRfc3339(k.metadata[SNAPSHOT_KEYS.windowStart]);
-      if (ws) return kws?.epochMilliseconds === ws.epochMilliseconds;
-      return !kws && window !== undefined && window[0] <= k.createdAt && k.createdAt < window[1];
+      return parseRfc3339(k.metadata[SNAPSHOT_KEYS.windowStart])?.epochMilliseconds ===
+        ws.epochMilliseconds;
     });
-    if (keeper && ws) {
+    if (keeper) {
       keepers.push({ volumeId: s.volumeId, policy, ws: ws.epochMilliseconds, id: s.id });
+      return;
     }
-    if (keeper) return;
   }
   v.add(
     `inv4: ${a.action} of ${s.id} (${s.status}, expiry ${
@@ -531,7 +528,7 @@ async function scenario(seed: number): Promise<ScenarioResult> {
     const all = h.emulator.snapshots(h.project, { includeDeleted: true });
     const keepers: { volumeId: string; policy: string; ws: number; id: string }[] = [];
     for (const a of attempts) {
-      judgeDelete(a, all, a.before && h.emulator.volume(a.before.volumeId), v, keepers);
+      judgeDelete(a, all, v, keepers);
     }
     // A duplicate's keeper must still hold the window after the step.
     const live = h.snapshots();
@@ -621,7 +618,20 @@ async function scenario(seed: number): Promise<ScenarioResult> {
           h.clock.now(),
           w.end.epochMilliseconds,
         );
-        if (n !== 1) v.add(`inv2: ${vol.id} ${p.type} window ${ws} holds ${n} good snapshots`);
+        // Snapshots another tool made (no run stamp) may share a window; snapsentry adds at most
+        // one, and only when the window has no good snapshot at all.
+        const ours = goodCount(
+          live,
+          vol.id,
+          p.type,
+          ws.epochMilliseconds,
+          h.clock.now(),
+          w.end.epochMilliseconds,
+          isStampedByRun,
+        );
+        if (n < 1 || ours > 1) {
+          v.add(`inv2: ${vol.id} ${p.type} window ${ws} holds ${n} good snapshots, ${ours} ours`);
+        }
       }
     }
   } else v.add(`clean create 2 failed: ${last?.error?.message}`);

@@ -130,11 +130,12 @@ export function expectedWindows(
   return volumes.flatMap((v) => policies.map((p) => `${v.id} ${p} ${windowStart[p]}`)).sort();
 }
 
-/** A managed snapshot as snapsentry would have stamped it. */
+/** A managed snapshot as snapsentry would have stamped it (window key and the run's id). */
 export function managedMeta(
   policy: string,
   windowStart: string,
   expiry: string,
+  runId = "req-seeded",
 ): Record<string, string> {
   return {
     [SNAPSHOT_KEYS.managed]: "true",
@@ -142,5 +143,6 @@ export function managedMeta(
     [SNAPSHOT_KEYS.windowStart]: windowStart,
     [SNAPSHOT_KEYS.expiryDate]: expiry,
     [SNAPSHOT_KEYS.retentionDays]: "7",
+    [SNAPSHOT_KEYS.runId]: runId,
   };
 }

@@ -57,8 +57,11 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
       reason: e.reason,
       ...(e.satisfiedBy ? { snapshot_id: e.satisfiedBy } : {}),
     }));
+    // A raced duplicate is listed once, as what the create run does with it (delete), never also
+    // as a snapshot the expire run keeps.
+    const duplicates = new Set(create.dedupe.map((d) => d.snapshotId));
     const expireJson = [
-      ...expire.entries.map((e) => ({
+      ...expire.entries.filter((e) => !duplicates.has(e.snapshotId)).map((e) => ({
         snapshot_id: e.snapshotId,
         volume_id: e.volumeId,
         policy: e.policy ?? null,
@@ -85,6 +88,14 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
         create: createJson,
         expire: expireJson,
         issues: [...create.issues.map((i) => i.message), ...expire.issues.map((i) => i.message)],
+        warnings: create.warnings.map((w) => ({
+          volume_id: w.volumeId,
+          policy: w.policy,
+          key: w.key,
+          value: w.value,
+          used: w.used,
+          message: w.message,
+        })),
         ...(fc ? { forecast: fc } : {}),
       });
     }
@@ -95,6 +106,7 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     for (const e of expireJson) {
       ctx.out(`${e.action.padEnd(7)} snapshot ${e.snapshot_id} of ${e.volume_id}: ${e.reason}`);
     }
+    for (const w of create.warnings) ctx.out(`WARN    ${w.message}`);
     const n = (a: string) => createJson.filter((e) => e.action === a).length;
     ctx.out(
       `${n("create")} to create, ${n("skip")} to skip, ${n("invalid")} invalid; ` +
