@@ -36,7 +36,9 @@ RUN deno install --frozen --entrypoint main.ts \
  && export SNAPSENTRY_VERSION="${VERSION}" SNAPSENTRY_COMMIT="${REVISION}" \
  && if [ -n "${CREATED}" ]; then export SOURCE_DATE_EPOCH="$(date -u -d "${CREATED}" +%s)"; fi \
  && deno task compile \
- && ./dist/snapsentry version
+ && ./dist/snapsentry version \
+ && mkdir -p /out \
+ && ln -s /usr/local/bin/snapsentry /out/snapsentry-go
 
 # ---- run ---------------------------------------------------------------------------------------
 FROM gcr.io/distroless/cc-debian12:nonroot
@@ -55,6 +57,10 @@ LABEL org.opencontainers.image.title="snapsentry" \
       org.opencontainers.image.vendor="snapsentry" \
       org.opencontainers.image.base.name="gcr.io/distroless/cc-debian12:nonroot"
 COPY --from=build /src/dist/snapsentry /usr/local/bin/snapsentry
+# SnapSentry-Go's image had its binary at /snapsentry-go, and manifests run
+# `command: ["/snapsentry-go", …]`: keep that path as a symlink. Copying the folder (not the link
+# itself) keeps it a link; distroless has no shell to make one here.
+COPY --from=build /out/ /
 # nonroot = uid/gid 65532; Kubernetes manifests set runAsUser: 65532 to match.
 USER 65532:65532
 ENV OS_CLIENT_CONFIG_FILE=/etc/openstack/clouds.yaml \

@@ -24,6 +24,7 @@ function realDeps(): CliDeps {
     readTextFile: (p) => Deno.readTextFile(p),
     cwd: Deno.cwd(),
     homeDir: Deno.env.get("HOME"),
+    hostTimezone: Temporal.Now.timeZoneId(),
     signal: controller.signal,
     onSignal(handler) {
       const int = () => handler("SIGINT");

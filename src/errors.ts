@@ -57,8 +57,11 @@ export class AuthError extends SnapsentryError {
   }
 }
 
-/** No catalog endpoint matched the service type, interface and region asked for. */
-export class EndpointNotFoundError extends SnapsentryError {
+/**
+ * No catalog endpoint matched the service type, interface and region asked for. A configuration
+ * error (exit 2): clouds.yaml asks for a region, interface or service the cloud does not offer.
+ */
+export class EndpointNotFoundError extends ConfigError {
   constructor(message: string, options: SnapsentryErrorOptions = {}) {
     super(message, { code: "endpoint_not_found", ...options });
     this.name = "EndpointNotFoundError";

@@ -13,19 +13,59 @@
 
 export const REDACTED = "[REDACTED]";
 
-const secrets = new Set<string>();
+/**
+ * Shorter secrets are not registered: redacting every "abc" would mangle ordinary words, so
+ * such a secret could show in free text. `registerSecret` returns false for them, and the
+ * caller warns (`openCloud` does for the cloud's password, secret and token).
+ */
+export const MIN_SECRET_LENGTH = 4;
 
-/** Registers a secret value so that it never appears in output. Short values are ignored. */
-export function registerSecret(value: string | undefined | null): void {
-  if (typeof value !== "string") return;
-  // Values under 4 characters would redact ordinary words; such secrets are refused elsewhere.
-  if (value.length < 4) return;
+const secrets = new Set<string>();
+/** `secrets`, longest first (so no shorter form eats part of a longer one); rebuilt on change. */
+let ordered: string[] = [];
+
+/**
+ * The forms a secret takes when a server echoes it: JSON-escaped (`"` → `\"`, `\` → `\\`), as
+ * Python's json.dumps writes it (non-ASCII as `\uXXXX`), escaped twice (a JSON body quoted
+ * inside a JSON string), URL-encoded and HTML-escaped.
+ */
+export function escapedForms(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1);
+  const ascii = json.replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  const html = value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  const forms = [
+    json,
+    ascii,
+    JSON.stringify(json).slice(1, -1),
+    JSON.stringify(ascii).slice(1, -1),
+    encodeURIComponent(value),
+    html,
+  ];
+  return [...new Set(forms)].filter((f) => f !== value);
+}
+
+/**
+ * Registers a secret value, and its escaped forms, so that it never appears in output. Returns
+ * false, registering nothing, for a value shorter than {@link MIN_SECRET_LENGTH}.
+ */
+export function registerSecret(value: string | undefined | null): boolean {
+  if (typeof value !== "string" || value === "") return false;
+  if (value.length < MIN_SECRET_LENGTH) return false;
+  const before = secrets.size;
   secrets.add(value);
+  for (const form of escapedForms(value)) secrets.add(form);
+  if (secrets.size !== before) ordered = [...secrets].sort((a, b) => b.length - a.length);
+  return true;
 }
 
 /** Forgets every registered secret (tests only). */
 export function clearSecretsForTesting(): void {
   secrets.clear();
+  ordered = [];
 }
 
 const SECRET_KEY_REGEXP =
@@ -40,14 +80,34 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY_REGEXP.test(key) && !SAFE_KEY_REGEXP.test(key) && !/\s/.test(key);
 }
 
+const SECRET_FIELD = "(?:password|secret|token)";
+/** `"password": "…"`, the value read as a JSON string (escapes included). */
+const JSON_FIELD = new RegExp(String.raw`("${SECRET_FIELD}"\s*:\s*)"(?:[^"\\]|\\.)*"`, "gi");
+/**
+ * The same field inside a JSON text that is itself a JSON string: there every `"` reads `\"` and
+ * every `\` reads `\\`, so an escaped quote of the value is `\\\"` and a backslash `\\\\`.
+ */
+const ESCAPED_JSON_FIELD = new RegExp(
+  String.raw`(\\"${SECRET_FIELD}\\"\s*:\s*)\\"(?:[^"\\]|\\\\\\"|\\\\\\\\|\\\\[^"\\]|\\[^"\\])*\\"`,
+  "gi",
+);
+/** Python's repr of a dict: `'password': '…'`. */
+const PYTHON_FIELD = new RegExp(String.raw`('${SECRET_FIELD}'\s*:\s*)'(?:[^'\\]|\\.)*'`, "gi");
+
 /** Replaces every registered secret inside `text`, plus bearer/basic auth and token headers. */
 export function redactText(text: string): string {
   let out = text;
-  for (const secret of secrets) {
+  for (const secret of ordered) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
   out = out.replace(/(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`);
-  out = out.replace(/("(?:password|secret|token)"\s*:\s*)"[^"]*"/gi, `$1"${REDACTED}"`);
+  // A secret-named JSON field the registry does not know (a token in a body): match JSON string
+  // syntax, so an escaped quote inside the value (`"pa\"ss"`) does not end the match early and
+  // leave the rest in place; likewise the field inside a JSON text that is itself a JSON string
+  // (`\"password\": \"pa\\\"ss\"`), and Python's repr (`'password': '…'`).
+  out = out.replace(JSON_FIELD, `$1"${REDACTED}"`);
+  out = out.replace(ESCAPED_JSON_FIELD, `$1\\"${REDACTED}\\"`);
+  out = out.replace(PYTHON_FIELD, `$1'${REDACTED}'`);
   return out;
 }
 

@@ -4,17 +4,23 @@
  * the admin profile), the token from `session.token()`, and a 401 re-authenticates once.
  *
  * Raw `fetch` rather than the Cinder transport, because Glance answers errors as plain text and
- * the metadefs layer reads that text for its messages.
+ * the metadefs layer reads that text for its messages. It shares the transport's guards
+ * (`guardedFetch`): the token never follows a redirect to another origin, and every body is read
+ * under the same byte cap.
  */
 import type { Clock } from "../clock.ts";
 import { systemClock } from "../clock.ts";
-import { TransportError } from "../errors.ts";
+import { SnapsentryError } from "../errors.ts";
 import {
   type Cloud,
   createTlsHttpClient,
+  DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
   type EndpointInfo,
   type FetchLike,
+  guardedFetch,
+  networkError,
+  safeUrl,
   selectEndpoint,
 } from "../openstack/mod.ts";
 import type { GlanceRequest } from "./metadefs.ts";
@@ -31,6 +37,8 @@ export interface GlanceConnectionOptions {
   fetch?: FetchLike;
   clock?: Clock;
   timeoutMs?: number;
+  /** Largest response body read, in bytes; default 64 MiB, as for the OpenStack transport. */
+  maxResponseBytes?: number;
 }
 
 /** The Glance root: catalogs list it unversioned, but a `/v2` suffix is tolerated. */
@@ -46,6 +54,7 @@ export function glanceConnection(
   const doFetch: FetchLike = options.fetch ?? fetch;
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? cloud.config.apiTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let httpClient: Deno.HttpClient | undefined;
   let clientMade = false;
   let endpointPromise: Promise<EndpointInfo> | undefined;
@@ -87,9 +96,9 @@ export function glanceConnection(
     init.signal = controller.signal;
     clock.sleep(timeoutMs, stop.signal).then(() => controller.abort(), () => {});
     try {
-      const response = await doFetch(url, init);
-      // Read the body before the timer stops, so a stalled body also times out.
-      const text = await response.text();
+      // Same-origin redirects only (the token never leaves Glance's origin), and the body is
+      // read under the cap before the timer stops, so a stalled or endless body also ends.
+      const { response, text } = await guardedFetch(doFetch, url, init, { maxBytes });
       // A 204 (DELETE) must be rebuilt without a body: Response refuses one for null-body statuses.
       const nullBody = [101, 204, 205, 304].includes(response.status) || text === "";
       return new Response(nullBody ? null : text, {
@@ -97,13 +106,13 @@ export function glanceConnection(
         headers: response.headers,
       });
     } catch (error) {
-      throw new TransportError(
-        controller.signal.aborted
-          ? `Cannot ${method} ${url}: no answer within ${timeoutMs / 1000} s`
-          : `Cannot ${method} ${url}: ${(error as Error)?.message ?? String(error)}`,
-        { method, url, timedOut: controller.signal.aborted },
-        { cause: error },
-      );
+      if (error instanceof SnapsentryError) throw error;
+      throw networkError(error, {
+        method,
+        url: safeUrl(url),
+        timedOut: controller.signal.aborted,
+        timeoutMs,
+      });
     } finally {
       stop.abort();
     }

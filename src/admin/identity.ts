@@ -8,15 +8,21 @@
  * are unique across domains, so two same-named projects never share a user (the Go tool named
  * users after the project name and matched them across all domains: go-compatibility.md, Orchestrator). The user holds
  * only `--controller-role` (default `member`) on its project; the credential it issues carries that
- * role, the block-storage access rules and `unrestricted: false`.
+ * role, the block-storage access rules (with the project's own id), an expiry and
+ * `unrestricted: false`.
+ *
+ * It also finds SnapSentry-Go's password user of a project (`snapsentry-<lower(project name)>` in
+ * the project's domain, default project the project) and deletes it when asked.
  */
 import type { Clock } from "../clock.ts";
 import { AuthError, OpenStackHttpError, SnapsentryError } from "../errors.ts";
-import type {
-  AccessRule,
-  OrchestratorIdentity,
-  ProjectCredential,
-  ProjectRef,
+import {
+  type AccessRule,
+  type GoUser,
+  goUserName,
+  type OrchestratorIdentity,
+  type ProjectCredential,
+  type ProjectRef,
 } from "../k8s/mod.ts";
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
@@ -39,6 +45,17 @@ export const PASSWORD_CHANGE_SETTLE_MS = 1100;
 /** Name of a project's service user. */
 export function serviceUserName(projectId: string): string {
   return `snapsentry-${projectId}`;
+}
+
+/** Whether a credential name is `name` or one of its rotations (`name-<timestamp>`). */
+export function isCredentialOf(name: string, candidate: string): boolean {
+  return candidate === name || candidate.startsWith(`${name}-`);
+}
+
+/** `name-20260115t120000z`: a rotated credential's name, unique per second. */
+export function rotatedCredentialName(name: string, now: Temporal.Instant): string {
+  const stamp = now.toString({ smallestUnit: "second" }).replace(/[-:]/g, "").toLowerCase();
+  return `${name}-${stamp}`;
 }
 
 const USER_DESCRIPTION =
@@ -179,15 +196,23 @@ export function createAdminIdentity(options: AdminIdentityOptions): AdminIdentit
       const userCloud = await openUserCloud(userCloudConfig(project, user.id, password));
       try {
         const mine = userCloud.identity;
-        // The secret of an existing credential cannot be read back: replace it.
-        for (const old of await mine.listApplicationCredentials(user.id, request.name)) {
+        const keep = new Set(request.keep ?? []);
+        // The secret of an existing credential cannot be read back: replace it, except the ones
+        // a running daemon still uses during a rotation.
+        const existing = (await mine.listApplicationCredentials(user.id))
+          .filter((a) => isCredentialOf(request.name, a.name));
+        for (const old of existing) {
+          if (keep.has(old.id)) continue;
           await mine.deleteApplicationCredential(user.id, old.id);
           log.info("orchestrator_credential_replaced", { application_credential_id: old.id });
         }
+        const taken = existing.some((a) => keep.has(a.id) && a.name === request.name);
+        const name = taken ? rotatedCredentialName(request.name, clock.now()) : request.name;
         let created;
         try {
           created = await mine.createApplicationCredential(user.id, {
-            name: request.name,
+            name,
+            ...(request.expiresAt ? { expiresAt: request.expiresAt } : {}),
             description:
               `snapsentry daemon of project ${project.id}, managed by snapsentry admin orchestrator`,
             roles: [{ name: request.role }],
@@ -221,6 +246,7 @@ export function createAdminIdentity(options: AdminIdentityOptions): AdminIdentit
         const credential: ProjectCredential = {
           application_credential_id: created.id,
           application_credential_secret: created.secret,
+          ...(created.expiresAt ? { expiresAt: created.expiresAt.toString() } : {}),
         };
         return credential;
       } finally {
@@ -251,9 +277,20 @@ export function createAdminIdentity(options: AdminIdentityOptions): AdminIdentit
     async deleteProjectCredential(project, request) {
       const user = await findServiceUser(project);
       if (!user) return;
+      if (request.id) {
+        // A rotated-out credential: DELETE answers 404 for one already gone, which is fine.
+        await admin.deleteApplicationCredential(user.id, request.id);
+        logger.info("orchestrator_credential_deleted", {
+          project_id: project.id,
+          user_id: user.id,
+          application_credential_id: request.id,
+        });
+        return;
+      }
       let list;
       try {
-        list = await admin.listApplicationCredentials(user.id, request.name);
+        list = (await admin.listApplicationCredentials(user.id))
+          .filter((a) => isCredentialOf(request.name, a.name));
       } catch (error) {
         if (error instanceof OpenStackHttpError && error.status === 403) {
           throw new AuthError(
@@ -270,6 +307,62 @@ export function createAdminIdentity(options: AdminIdentityOptions): AdminIdentit
         user_id: user.id,
         deleted: list.length,
         note: `service user ${user.name} kept; delete it by hand if the project is gone for good`,
+      });
+    },
+
+    async verifyProjectCredential(_project, credential) {
+      const config = defineCloudConfig({
+        name: "snapsentry-credential-check",
+        source: "the project's new application credential",
+        auth: {
+          type: "v3applicationcredential",
+          authUrl: cloud.config.auth.authUrl,
+          id: credential.application_credential_id,
+          secret: credential.application_credential_secret,
+        },
+        interface: cloud.config.interface,
+        tls: cloud.config.tls,
+        ...(cloud.config.regionName ? { regionName: cloud.config.regionName } : {}),
+        blockStorage: cloud.config.blockStorage,
+      });
+      const check = await openUserCloud(config);
+      try {
+        // A token from Keystone, then Cinder's version document through keystonemiddleware and
+        // the credential's access rules: both halves of what the daemon needs.
+        await check.blockStorage();
+      } finally {
+        check.close();
+      }
+    },
+
+    async findGoUser(project): Promise<GoUser | undefined> {
+      const domainId = await projectDomain(project);
+      const users = await admin.findUsers(goUserName(project.name), domainId);
+      // Go made the user with the project as its default project; another user of that name
+      // (a second project of the same name, or a person) is never SnapSentry-Go's of this one.
+      const user = users.find((u) =>
+        u.defaultProjectId === project.id && u.name !== serviceUserName(project.id)
+      );
+      if (!user) return undefined;
+      return {
+        id: user.id,
+        name: user.name,
+        ...(user.domainId ? { domainId: user.domainId } : {}),
+      };
+    },
+
+    async deleteGoUser(project, user) {
+      // The IdentityClient has no user deletion (nothing else deletes users): one DELETE here.
+      await cloud.session.request({
+        method: "DELETE",
+        url: `${admin.baseUrl}/users/${encodeURIComponent(user.id)}`,
+        expected: [204, 404],
+        kind: "DELETE users",
+      });
+      logger.info("orchestrator_go_user_deleted", {
+        project_id: project.id,
+        user_id: user.id,
+        user_name: user.name,
       });
     },
   };

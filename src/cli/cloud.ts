@@ -85,30 +85,18 @@ export function cloudFor(ctx: CommandContext, flags: CloudFlags = {}): Promise<C
 }
 
 /**
- * A catalog without the block-storage endpoint the configuration asks for (a region it lacks, an
- * interface it does not offer) is a configuration error: exit 2, naming the cloud, its file and
- * the keys to change. The code stays `endpoint_not_found` for summaries and metrics.
+ * A catalog without the block-storage endpoint the configuration asks for is a configuration
+ * error (`EndpointNotFoundError`, exit 2). When the region came from `--region` or a variable,
+ * say which, since the file then is not where to fix it.
  */
 function withConfigErrors(cloud: Cloud, regionFrom: string | undefined): Cloud {
-  const { config } = cloud;
+  if (!regionFrom || cloud.config.regionSource !== "requested") return cloud;
   const explain = (e: unknown): never => {
     if (!(e instanceof EndpointNotFoundError)) throw e;
-    const region = config.regionName
-      ? `region "${config.regionName}" (from ${
-        config.regionSource === "requested" ? regionFrom ?? "the caller" : "the cloud's settings"
-      })`
-      : "no region";
-    throw new ConfigError(
-      `${e.message}; cloud "${config.name}" in ${config.source} asks for ${region} and interface "${
-        config.blockStorage.interface ?? config.interface
-      }"`,
-      {
-        code: e.code,
-        cause: e,
-        hint:
-          "pass a --region the catalog offers, or fix region_name, interface or block_storage_endpoint_override in clouds.yaml",
-      },
-    );
+    throw new EndpointNotFoundError(`${e.message} (the region came from ${regionFrom})`, {
+      cause: e,
+      ...(e.hint ? { hint: e.hint } : {}),
+    });
   };
   return {
     ...cloud,

@@ -18,6 +18,8 @@ export interface CliDeps {
   readTextFile: (path: string) => Promise<string>;
   cwd: string;
   homeDir: string | undefined;
+  /** The host's local time zone (`Temporal.Now.timeZoneId()`); only daemon schedules use it. */
+  hostTimezone?: string;
   /** Aborted on SIGINT/SIGTERM (daemon shutdown). */
   signal?: AbortSignal;
   /** Subscribes to shutdown signals; returns an unsubscribe function. Real: SIGINT/SIGTERM. */

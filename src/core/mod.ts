@@ -25,3 +25,4 @@ export * from "./plan_create.ts";
 export * from "./plan_expire.ts";
 export * from "./status.ts";
 export * from "./forecast.ts";
+export * from "./coexist.ts";

@@ -31,7 +31,7 @@ export interface BuildInfo {
 export interface AppDeps {
   scheduler: Pick<Scheduler, "status" | "trigger" | "alive">;
   /** Freshness and timeline: served from memory, never by calling the cloud. */
-  history: Pick<DaemonHistory, "freshness" | "timeline" | "observedAt">;
+  history: Pick<DaemonHistory, "freshness" | "timeline" | "observedAt" | "otherManager">;
   engine: Pick<Engine, "requestStats">;
   health: HealthTracker;
   metrics: DaemonMetrics;
@@ -108,6 +108,7 @@ export function jobStatusJson(j: JobStatus): Record<string, unknown> {
     job: j.job,
     schedule: j.schedule,
     timezone: j.timezone,
+    timezone_source: j.timezoneSource,
     running: j.running,
     running_since: j.runningSince,
     last_run: last
@@ -158,6 +159,17 @@ export function createApp(deps: AppDeps): Hono {
       ready: r.ready,
       readiness: readinessJson(r),
       observed_at: observed ? observed.toString() : null,
+      another_snapshot_manager: (() => {
+        const o = history.otherManager();
+        return o
+          ? {
+            snapshot_id: o.snapshotId,
+            volume_id: o.volumeId,
+            created_at: o.createdAt.toString(),
+            count: o.count,
+          }
+          : null;
+      })(),
       jobs: scheduler.status().map(jobStatusJson),
       alerts: deps.alerts ? alertStateJson(deps.alerts.state()) : null,
     });
@@ -182,6 +194,7 @@ export function createApp(deps: AppDeps): Hono {
       jobs: scheduler.status(),
       freshness: history.freshness(),
       timeline: history.timeline(),
+      otherManager: history.otherManager(),
     });
     c.header("Content-Security-Policy", PAGE_CSP);
     return c.html(page);

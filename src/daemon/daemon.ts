@@ -215,8 +215,11 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
   logger.info("daemon_started", {
     url,
     create_schedule: options.schedules.create.expression,
+    create_timezone: options.schedules.create.timezone,
+    create_timezone_source: options.schedules.create.timezoneSource,
     expire_schedule: options.schedules.expire.expression,
-    timezone: options.schedules.create.timezone,
+    expire_timezone: options.schedules.expire.timezone,
+    expire_timezone_source: options.schedules.expire.timezoneSource,
     create_next_run: status[0]?.nextRuns[0],
     expire_next_run: status[1]?.nextRuns[0],
     run_at_start: options.runAtStart,

@@ -9,7 +9,7 @@
  * ages are recomputed at each scrape from the newest snapshot's time, which is cheap.
  */
 import type { Clock } from "../clock.ts";
-import { formatUtc, SNAPSHOT_KEYS } from "../core/mod.ts";
+import { findOtherManager, formatUtc, type OtherManager, SNAPSHOT_KEYS } from "../core/mod.ts";
 import {
   type FreshnessEntry,
   freshnessOf,
@@ -32,6 +32,7 @@ export class DaemonHistory {
   readonly #clock: Clock;
   readonly #stuckAfterMs: number | undefined;
   #freshness: FreshnessEntry[] | null = null;
+  #otherManager: OtherManager | null = null;
   #observedAt: Temporal.Instant | null = null;
   #timeline: TimelineEvent[] = [];
   #known = new Set<string>();
@@ -44,6 +45,11 @@ export class DaemonHistory {
   /** Freshness rows from the newest observation; null before the first one. */
   freshness(): FreshnessEntry[] | null {
     return this.#freshness;
+  }
+
+  /** Another tool still creating managed snapshots, as the newest observation showed. */
+  otherManager(): OtherManager | null {
+    return this.#otherManager;
   }
 
   /** When the newest observation was made; null before the first one. */
@@ -89,6 +95,7 @@ export class DaemonHistory {
    */
   observe(obs: Observation): void {
     this.#freshness = freshnessOf(obs, obs.at, this.#stuckAfterMs);
+    this.#otherManager = findOtherManager(obs.snapshots) ?? null;
     this.#observedAt = obs.at;
     const horizon = this.#clock.now().subtract({ hours: 24 * TIMELINE_DAYS });
     for (const s of obs.snapshots) {

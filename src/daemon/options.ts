@@ -4,7 +4,12 @@
  */
 import { UsageError } from "../errors.ts";
 import type { JobName } from "../exec/mod.ts";
-import { parseSchedule, parseScheduleTimezone, type Schedule } from "./schedule.ts";
+import {
+  parseSchedule,
+  parseScheduleTimezone,
+  type Schedule,
+  type TimezoneSource,
+} from "./schedule.ts";
 
 export const DEFAULT_CREATE_SCHEDULE = "*/10 * * * *";
 export const DEFAULT_EXPIRE_SCHEDULE = "0 */6 * * *";
@@ -43,8 +48,12 @@ export interface DaemonOptionsInput {
   createSchedule?: string;
   expireSchedule?: string;
   bindAddress?: string;
-  /** IANA zone for schedules without a CRON_TZ=/TZ= prefix. Default UTC. */
+  /** IANA zone for schedules without a CRON_TZ=/TZ= prefix (`--schedule-timezone`). */
   scheduleTimezone?: string;
+  /** The `TZ` variable, when set: the next choice after the flag. */
+  envTimezone?: string;
+  /** The host's local zone (`Temporal.Now.timeZoneId()`): the choice after `TZ`. */
+  hostTimezone?: string;
   runAtStart?: boolean;
   shutdownTimeoutSeconds?: number;
   metricsPerVolume?: boolean;
@@ -64,6 +73,35 @@ export interface DaemonOptions {
   probeIntervalSeconds: number;
 }
 
+/**
+ * The zone of schedules without a prefix: `--schedule-timezone`, then `TZ` (POSIX's leading `:`
+ * allowed), then the host's local zone, then UTC. A `TZ` that is no IANA zone (`CET-1CEST`) is
+ * passed over, as Go's time package passed over it.
+ */
+function scheduleZoneOf(
+  input: DaemonOptionsInput,
+): { timezone: string; timezoneSource: TimezoneSource } {
+  if (input.scheduleTimezone !== undefined) {
+    return {
+      timezone: parseScheduleTimezone(input.scheduleTimezone),
+      timezoneSource: "--schedule-timezone",
+    };
+  }
+  const quiet = (zone: string | undefined): string | undefined => {
+    if (!zone || zone.trim() === "") return undefined;
+    try {
+      return parseScheduleTimezone(zone.trim().replace(/^:/, ""), "TZ");
+    } catch {
+      return undefined;
+    }
+  };
+  const tz = quiet(input.envTimezone);
+  if (tz) return { timezone: tz, timezoneSource: "TZ" };
+  const host = quiet(input.hostTimezone);
+  if (host) return { timezone: host, timezoneSource: "host" };
+  return { timezone: "UTC", timezoneSource: "UTC" };
+}
+
 /** Minimum API token length: a short bearer token on a network port is guessable. */
 export const MIN_API_TOKEN_LENGTH = 16;
 
@@ -75,18 +113,18 @@ export function resolveDaemonOptions(
   input: DaemonOptionsInput,
   anchor?: Temporal.Instant,
 ): DaemonOptions {
-  const timezone = input.scheduleTimezone === undefined
-    ? "UTC"
-    : parseScheduleTimezone(input.scheduleTimezone);
+  const { timezone, timezoneSource } = scheduleZoneOf(input);
   const schedules = {
     create: parseSchedule(input.createSchedule ?? DEFAULT_CREATE_SCHEDULE, {
       flag: "--create-schedule",
       timezone,
+      timezoneSource,
       ...(anchor ? { anchor } : {}),
     }),
     expire: parseSchedule(input.expireSchedule ?? DEFAULT_EXPIRE_SCHEDULE, {
       flag: "--expire-schedule",
       timezone,
+      timezoneSource,
       ...(anchor ? { anchor } : {}),
     }),
   };

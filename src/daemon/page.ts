@@ -3,7 +3,7 @@
  * interpolated value is escaped), inline CSS and SVG only, no JavaScript, no external assets.
  */
 import { html, raw } from "hono/html";
-import { formatAge, formatUtcMinute } from "../core/mod.ts";
+import { formatAge, formatUtcMinute, type OtherManager } from "../core/mod.ts";
 import type { FreshnessEntry, TimelineEvent } from "../exec/mod.ts";
 import type { Readiness } from "./health.ts";
 import { TIMELINE_DAYS } from "./history.ts";
@@ -19,6 +19,8 @@ export interface PageData {
   /** null while the daemon has no observation of the cloud yet. */
   freshness: FreshnessEntry[] | null;
   timeline: TimelineEvent[];
+  /** Another tool still creating managed snapshots on the project, if the last look saw one. */
+  otherManager?: OtherManager | null;
 }
 
 const JOB_TITLES: Record<string, string> = {
@@ -311,6 +313,16 @@ export function renderStatusPage(data: PageData): Html {
     <h2>Jobs</h2>
     ${renderJobs(data.jobs)}
     <h2>Subscribed volumes</h2>
+    ${data.otherManager
+      ? html`
+        <p
+          class="note"><strong>Another snapshot manager is active:</strong> ${data.otherManager
+            .count} managed snapshot(s) without snapsentry's stamps were made after snapsentry's first snapshot here, the newest ${data
+            .otherManager.snapshotId} at ${when(
+              data.otherManager.createdAt.toString(),
+            )}. Stop the other tool (SnapSentry-Go's daemon or CronJobs) on this project, or every window gets two snapshots.</p>
+      `
+      : ""}
     ${renderVolumes(data)}
     <p class="muted">Read-only page. Machine-readable: <a href="/status">/status</a> (JSON), <a href="/metrics">/metrics</a> (Prometheus), <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>.</p>
         </main>

@@ -6,8 +6,9 @@
  * `@yearly @annually @monthly @weekly @daily @midnight @hourly`, `@every <duration>` (as the Go
  * tool's robfig/cron accepted, e.g. `@every 15m`, in snapsentry's one duration grammar), and a
  * `CRON_TZ=<zone>` or `TZ=<zone>` prefix.
- * The zone is UTC unless the prefix or `--schedule-timezone` says otherwise; the host's zone is
- * never read.
+ * The zone of a schedule comes, in this order, from its `CRON_TZ=` (or `TZ=`) prefix, the
+ * `--schedule-timezone` flag, the `TZ` variable, the host's local zone, then UTC: the Go tool ran
+ * its cron in the process's local zone, so a Go user's `0 2 * * *` keeps its hour.
  */
 import { Cron } from "croner";
 import { DurationError, parseDuration, parseTimezone, PolicyValueError } from "../core/mod.ts";
@@ -19,11 +20,16 @@ export interface Schedule {
   readonly expression: string;
   /** The IANA zone the expression is read in. */
   readonly timezone: string;
+  /** Where the zone came from. */
+  readonly timezoneSource: TimezoneSource;
   /** The first run strictly after `from`, or null when the schedule never fires again. */
   nextAfter(from: Temporal.Instant): Temporal.Instant | null;
   /** The next `count` runs strictly after `from`. */
   nextRuns(from: Temporal.Instant, count: number): Temporal.Instant[];
 }
+
+/** Where a schedule's zone came from, in the order they are tried. */
+export type TimezoneSource = "CRON_TZ" | "--schedule-timezone" | "TZ" | "host" | "UTC";
 
 const EPOCH = Temporal.Instant.fromEpochMilliseconds(0);
 
@@ -55,10 +61,12 @@ export function parseScheduleTimezone(zone: string, flag = "--schedule-timezone"
 class CronSchedule implements Schedule {
   readonly expression: string;
   readonly timezone: string;
+  readonly timezoneSource: TimezoneSource;
   #cron: Cron;
-  constructor(expression: string, timezone: string, cron: Cron) {
+  constructor(expression: string, zone: ScheduleZone, cron: Cron) {
     this.expression = expression;
-    this.timezone = timezone;
+    this.timezone = zone.timezone;
+    this.timezoneSource = zone.source;
     this.#cron = cron;
   }
   nextAfter(from: Temporal.Instant): Temporal.Instant | null {
@@ -75,11 +83,18 @@ class CronSchedule implements Schedule {
 class EverySchedule implements Schedule {
   readonly expression: string;
   readonly timezone: string;
+  readonly timezoneSource: TimezoneSource;
   readonly intervalMs: number;
   #anchorMs: number;
-  constructor(expression: string, timezone: string, intervalMs: number, anchor: Temporal.Instant) {
+  constructor(
+    expression: string,
+    zone: ScheduleZone,
+    intervalMs: number,
+    anchor: Temporal.Instant,
+  ) {
     this.expression = expression;
-    this.timezone = timezone;
+    this.timezone = zone.timezone;
+    this.timezoneSource = zone.source;
     this.intervalMs = intervalMs;
     this.#anchorMs = anchor.epochMilliseconds;
   }
@@ -99,9 +114,17 @@ class EverySchedule implements Schedule {
   }
 }
 
+/** A schedule's zone and where it came from. */
+interface ScheduleZone {
+  timezone: string;
+  source: TimezoneSource;
+}
+
 export interface ParseScheduleOptions {
   /** Zone used when the expression has no CRON_TZ=/TZ= prefix. Default "UTC". */
   timezone?: string;
+  /** Where `timezone` came from. Default "UTC" (or "--schedule-timezone" when a zone is given). */
+  timezoneSource?: TimezoneSource;
   /** The flag named in error messages, e.g. "--create-schedule". */
   flag?: string;
   /** Anchor for `@every` schedules (default: the Unix epoch, so `@every 15m` fires at :00, :15…). */
@@ -118,11 +141,17 @@ export function parseSchedule(expression: string, options: ParseScheduleOptions 
     throw new UsageError(`Cannot parse ${flag} "${expression}": ${why}`);
   };
   let rest = expression.trim();
-  let zone = options.timezone ?? "UTC";
+  let zone: ScheduleZone = {
+    timezone: options.timezone ?? "UTC",
+    source: options.timezoneSource ?? (options.timezone ? "--schedule-timezone" : "UTC"),
+  };
   const prefix = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(rest);
   if (prefix) {
-    zone = checkZone(prefix[1]!) ??
-      fail(`unknown time zone "${prefix[1]}"; use an IANA name such as "Europe/Berlin"`);
+    zone = {
+      timezone: checkZone(prefix[1]!) ??
+        fail(`unknown time zone "${prefix[1]}"; use an IANA name such as "Europe/Berlin"`),
+      source: "CRON_TZ",
+    };
     rest = prefix[2]!.trim();
   } else if (/^(?:CRON_TZ|TZ)=/.test(rest)) {
     fail("expected a cron expression after the time zone prefix");
@@ -159,7 +188,7 @@ export function parseSchedule(expression: string, options: ParseScheduleOptions 
   let cron: Cron;
   try {
     // 5-part: minute precision; the Go tool's ParseStandard had no seconds field either.
-    cron = new Cron(rest, { timezone: zone, paused: true, mode: "5-part" });
+    cron = new Cron(rest, { timezone: zone.timezone, paused: true, mode: "5-part" });
   } catch (error) {
     const msg = (error instanceof Error ? error.message : String(error))
       .replace(/^CronPattern:\s*/, "").replace(/\.$/, "");

@@ -137,3 +137,53 @@ Deno.test("parseScheduleTimezone() accepts IANA names and refuses unknown ones",
     /Cannot use --schedule-timezone "Europe\/Atlantis": unknown time zone/,
   );
 });
+
+Deno.test("a schedule's zone: CRON_TZ prefix, then the flag, then TZ, then the host, then UTC", async (t) => {
+  const { resolveDaemonOptions } = await import("./options.ts");
+  const anchor = Temporal.Instant.from("2026-01-15T00:00:00Z");
+  const zoneOf = (input: Parameters<typeof resolveDaemonOptions>[0]) => {
+    const s = resolveDaemonOptions(input, anchor).schedules;
+    return [s.create.timezone, s.create.timezoneSource, s.expire.timezone, s.expire.timezoneSource];
+  };
+  await t.step("nothing given: UTC", () => {
+    assert.deepEqual(zoneOf({}), ["UTC", "UTC", "UTC", "UTC"]);
+  });
+  await t.step("the host's zone, as the Go tool's cron used it", () => {
+    assert.deepEqual(zoneOf({ hostTimezone: "Europe/Berlin" }), [
+      "Europe/Berlin",
+      "host",
+      "Europe/Berlin",
+      "host",
+    ]);
+  });
+  await t.step(
+    "TZ before the host (POSIX's leading colon allowed); a POSIX rule is passed over",
+    () => {
+      assert.deepEqual(
+        zoneOf({ envTimezone: ":America/New_York", hostTimezone: "Europe/Berlin" }).slice(0, 2),
+        ["America/New_York", "TZ"],
+      );
+      assert.deepEqual(
+        zoneOf({ envTimezone: "CET-1CEST", hostTimezone: "Europe/Berlin" }).slice(0, 2),
+        ["Europe/Berlin", "host"],
+      );
+    },
+  );
+  await t.step("the flag before TZ; a CRON_TZ= prefix before everything", () => {
+    assert.deepEqual(
+      zoneOf({
+        scheduleTimezone: "Asia/Tokyo",
+        envTimezone: "America/New_York",
+        expireSchedule: "CRON_TZ=Pacific/Chatham 0 3 * * *",
+      }),
+      ["Asia/Tokyo", "--schedule-timezone", "Pacific/Chatham", "CRON_TZ"],
+    );
+  });
+  await t.step("a Go user's 0 2 * * * keeps its hour under TZ=Europe/Berlin", () => {
+    const s = resolveDaemonOptions(
+      { createSchedule: "0 2 * * *", envTimezone: "Europe/Berlin" },
+      anchor,
+    );
+    assert.equal(s.schedules.create.nextAfter(anchor)?.toString(), "2026-01-15T01:00:00Z");
+  });
+});

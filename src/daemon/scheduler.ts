@@ -39,6 +39,8 @@ export interface JobStatus {
   job: JobName;
   schedule: string;
   timezone: string;
+  /** Where the zone came from: `CRON_TZ`, `--schedule-timezone`, `TZ`, `host` or `UTC`. */
+  timezoneSource: string;
   running: boolean;
   /** RFC 3339 UTC start of the run in flight. */
   runningSince: string | null;
@@ -160,6 +162,7 @@ export class Scheduler {
         job,
         schedule: schedule.expression,
         timezone: schedule.timezone,
+        timezoneSource: schedule.timezoneSource,
         running: state.running !== null,
         runningSince: state.runningSince?.toString() ?? null,
         lastRun: state.lastRun,

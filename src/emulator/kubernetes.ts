@@ -1,6 +1,6 @@
 /**
- * An emulated Kubernetes API server for apps/v1 Deployments and v1 Secrets in namespaces, as a
- * fetch handler (Hono). No API server can be installed on our machines, so the orchestrator is
+ * An emulated Kubernetes API server for apps/v1 Deployments, v1 Secrets and networking.k8s.io/v1
+ * NetworkPolicies in namespaces, as a fetch handler (Hono). No API server can be installed on our machines, so the orchestrator is
  * tested against this: bearer-token auth with per-token rights (401/403), label selectors
  * (equality, `!=`, `in`, `notin`, exists, `!key`), resourceVersion with 409 Conflict on a stale
  * update, 409 AlreadyExists, 422 Invalid for names, labels and a few Deployment rules the real
@@ -42,6 +42,8 @@ export interface KubernetesEmulatorOptions {
   tokens?: Record<string, TokenRights>;
   /** Timestamp source for `creationTimestamp` (default a fixed instant, so tests are stable). */
   now?: () => string;
+  /** `ready` (default): Deployments roll out at once; `pending`: see {@link completeRollout}. */
+  rollout?: "ready" | "pending";
 }
 
 /** The emulated API server. Pass `emulator.fetch` wherever a fetch function is expected. */
@@ -57,6 +59,7 @@ export class KubernetesEmulator {
     this.namespaces = new Set(options.namespaces ?? ["default", "snapsentry"]);
     this.tokens = options.tokens ?? { "test-token": { user: "admin", allow: "*" } };
     this.#store = new ApiStore(options.now ?? (() => "2026-01-01T00:00:00Z"));
+    this.#store.rollout = options.rollout ?? "ready";
     this.app = apiRoutes(this, this.#store);
   }
 
@@ -97,6 +100,20 @@ export class KubernetesEmulator {
   seed(resource: EmulatedResource, namespace: string, object: Obj): Obj {
     const stored = this.#store.put(resource, namespace, cloneJson(object), undefined);
     return cloneJson(stored);
+  }
+
+  /** How later Deployment writes roll out (`pending` leaves them unavailable). */
+  set rollout(mode: "ready" | "pending") {
+    this.#store.rollout = mode;
+  }
+
+  get rollout(): "ready" | "pending" {
+    return this.#store.rollout;
+  }
+
+  /** Finishes a pending rollout: the Deployment's pods are updated and ready. */
+  completeRollout(namespace: string, name: string): void {
+    this.#store.completeRollout(namespace, name);
   }
 
   /** Changes an object behind the client's back (a concurrent writer), bumping its version. */

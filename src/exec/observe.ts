@@ -6,7 +6,13 @@
  * extra call: that is what the daemon's history is fed with.
  */
 import type { Clock } from "../clock.ts";
-import { formatUtc, MANAGED_KEY, type PlanInput, planStatus } from "../core/mod.ts";
+import {
+  findOtherManager,
+  formatUtc,
+  MANAGED_KEY,
+  type PlanInput,
+  planStatus,
+} from "../core/mod.ts";
 import type { BlockStorageApi, Snapshot, Volume } from "../openstack/mod.ts";
 import type { RunContext } from "./run.ts";
 import type { FreshnessEntry, Observation } from "./types.ts";
@@ -94,10 +100,25 @@ export function freshnessOf(
   }));
 }
 
-/** The observation step of a run: observes and makes it the run's view. */
+/**
+ * The observation step of a run: observes, makes it the run's view, and says once when another
+ * tool is still creating managed snapshots on the project (both fill the same windows).
+ */
 export async function observeForRun(run: RunContext): Promise<Observation> {
   const obs = await observe(run.cinder, run.clock);
   run.view = new CloudView(obs);
+  const other = findOtherManager(obs.snapshots);
+  if (other) {
+    run.warn({
+      code: "another_snapshot_manager_active",
+      message: `${other.count} managed snapshot(s) without snapsentry's stamps were made after ` +
+        `snapsentry's first snapshot here (${formatUtc(other.since)}), the newest ` +
+        `${other.snapshotId} at ${formatUtc(other.createdAt)}: another tool (SnapSentry-Go?) ` +
+        "is still creating; stop it, or every window gets two snapshots",
+      snapshotId: other.snapshotId,
+      volumeId: other.volumeId,
+    }, "another_snapshot_manager_active");
+  }
   return obs;
 }
 

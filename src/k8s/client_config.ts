@@ -1,6 +1,6 @@
 /**
- * Where the Kubernetes client's configuration comes from: a kubeconfig file (`loadKubeconfig`) or
- * the pod's service account (`loadInClusterConfig`). Readers are injected, so tests need no files.
+ * Where the Kubernetes client's configuration comes from: kubeconfig files (`loadKubeconfig`, one
+ * file or a merged `KUBECONFIG` list) or the pod's service account (`loadInClusterConfig`). Readers are injected, so tests need no files.
  * Tokens and client keys are registered with the redaction layer as soon as they are read.
  *
  * @module
@@ -18,6 +18,8 @@ export interface KubeConfig {
   namespace?: string;
   /** Bearer token (registered as a secret). */
   token?: string;
+  /** The file the token came from; read again when it rotates (service-account tokens). */
+  tokenFile?: string;
   /** PEM CA certificates to trust (instead of the system store). */
   caCerts?: string[];
   /** PEM client certificate and key (mutual TLS). */
@@ -93,36 +95,63 @@ function normaliseServer(server: string, where: string): string {
   return server.replace(/\/+$/, "");
 }
 
-function namedEntry(list: unknown, name: string, field: string): Dict | undefined {
-  if (!Array.isArray(list)) return undefined;
-  for (const entry of list) {
-    if (isDict(entry) && entry.name === name && isDict(entry[field])) return entry[field] as Dict;
-  }
-  return undefined;
+/** One named entry of a kubeconfig list, with the file that defined it (relative paths). */
+interface Entry {
+  value: Dict;
+  file: string;
 }
 
-function names(list: unknown): string {
-  if (!Array.isArray(list)) return "none";
-  const all = list.filter(isDict).map((e) => `"${String(e.name)}"`);
+/** Kubeconfig files merged as kubectl merges `KUBECONFIG`: the first file to set a value wins. */
+interface Merged {
+  currentContext?: string;
+  contexts: Map<string, Entry>;
+  clusters: Map<string, Entry>;
+  users: Map<string, Entry>;
+}
+
+function mergeInto(merged: Merged, doc: Dict, file: string): void {
+  const current = doc["current-context"];
+  if (merged.currentContext === undefined && typeof current === "string" && current !== "") {
+    merged.currentContext = current;
+  }
+  const lists = [["contexts", "context"], ["clusters", "cluster"], ["users", "user"]] as const;
+  for (const [list, field] of lists) {
+    const entries = doc[list];
+    if (!Array.isArray(entries)) continue;
+    for (const entry of entries) {
+      if (!isDict(entry) || typeof entry.name !== "string") continue;
+      const map = merged[list];
+      if (map.has(entry.name)) continue;
+      map.set(entry.name, { value: isDict(entry[field]) ? entry[field] as Dict : {}, file });
+    }
+  }
+}
+
+function names(map: Map<string, Entry>): string {
+  const all = [...map.keys()].map((n) => `"${n}"`);
   return all.length ? all.join(", ") : "none";
 }
 
-/**
- * Loads a kubeconfig file: its current context (or `context`), that context's cluster and user.
- * Relative file paths are resolved against the kubeconfig's folder, as kubectl does.
- */
-export async function loadKubeconfig(
+async function parseKubeconfigFile(
   path: string,
-  readers: ConfigReaders = denoReaders,
-  options: { context?: string } = {},
-): Promise<KubeConfig> {
+  readers: ConfigReaders,
+  optional: boolean,
+): Promise<Dict | undefined> {
   let text: string;
   try {
     text = await readers.readTextFile(path);
   } catch (error) {
+    if (
+      optional && (error instanceof Deno.errors.NotFound || (error as Error)?.name === "NotFound")
+    ) {
+      return undefined;
+    }
     throw new ConfigError(
       `Cannot read kubeconfig "${path}": ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error, hint: "pass --kubeconfig with a readable file, or --incluster inside a pod" },
+      {
+        cause: error,
+        hint: "pass --kubeconfig with a readable file, set KUBECONFIG, or use --incluster in a pod",
+      },
     );
   }
   let doc: unknown;
@@ -135,42 +164,84 @@ export async function loadKubeconfig(
       .replace(/:$/, "");
     throw new ConfigError(`Cannot parse kubeconfig "${path}": ${what}`);
   }
+  if (doc === null || doc === undefined) return {};
   if (!isDict(doc)) {
     throw new ConfigError(`Cannot parse kubeconfig "${path}": expected a YAML mapping`);
   }
-  const contextName = options.context ?? doc["current-context"];
+  return doc;
+}
+
+/** The files named by a `KUBECONFIG` value (colon-separated; empty entries skipped). */
+export function kubeconfigPaths(value: string): string[] {
+  return value.split(":").map((p) => p.trim()).filter((p) => p !== "");
+}
+
+/**
+ * Loads a kubeconfig: its current context (or `context`), that context's cluster and user.
+ * `path` is one file (`--kubeconfig`, which must exist) or the list of a `KUBECONFIG` variable,
+ * merged as kubectl does: files that do not exist are skipped, and for `current-context` and
+ * each named context, cluster and user the first file that sets it wins. Relative file paths are
+ * resolved against the folder of the file that holds them, as kubectl does.
+ */
+export async function loadKubeconfig(
+  path: string | readonly string[],
+  readers: ConfigReaders = denoReaders,
+  options: { context?: string } = {},
+): Promise<KubeConfig> {
+  const files = typeof path === "string" ? [path] : [...path];
+  const label = files.join(":");
+  const merged: Merged = { contexts: new Map(), clusters: new Map(), users: new Map() };
+  let found = 0;
+  for (const file of files) {
+    const doc = await parseKubeconfigFile(file, readers, typeof path !== "string");
+    if (doc === undefined) continue;
+    found++;
+    mergeInto(merged, doc, file);
+  }
+  if (found === 0) {
+    throw new ConfigError(`Cannot read kubeconfig "${label}": none of its files exists`, {
+      hint: "point KUBECONFIG at an existing file, or pass --kubeconfig or --incluster",
+    });
+  }
+  const contextName = options.context ?? merged.currentContext;
   if (typeof contextName !== "string" || contextName === "") {
     throw new ConfigError(
-      `Cannot choose a context in kubeconfig "${path}": current-context is not set; defined contexts are ${
-        names(doc.contexts)
+      `Cannot choose a context in kubeconfig "${label}": current-context is not set; defined contexts are ${
+        names(merged.contexts)
       }`,
+      { hint: "pass --context NAME" },
     );
   }
-  const where = `kubeconfig "${path}" (context "${contextName}")`;
-  const context = namedEntry(doc.contexts, contextName, "context");
-  if (!context) {
+  const where = `kubeconfig "${label}" (context "${contextName}")`;
+  const contextEntry = merged.contexts.get(contextName);
+  if (!contextEntry) {
     throw new ConfigError(
-      `Cannot find context "${contextName}" in kubeconfig "${path}": defined contexts are ${
-        names(doc.contexts)
+      `Cannot find context "${contextName}" in kubeconfig "${label}": defined contexts are ${
+        names(merged.contexts)
       }`,
     );
   }
+  const context = contextEntry.value;
   const clusterName = String(context.cluster ?? "");
-  const cluster = namedEntry(doc.clusters, clusterName, "cluster");
-  if (!cluster) {
+  const clusterEntry = merged.clusters.get(clusterName);
+  if (!clusterEntry) {
     throw new ConfigError(
       `Cannot find cluster "${clusterName}" of ${where}: defined clusters are ${
-        names(doc.clusters)
+        names(merged.clusters)
       }`,
     );
   }
+  const cluster = clusterEntry.value;
   const userName = context.user === undefined ? undefined : String(context.user);
-  const user = userName === undefined ? {} : namedEntry(doc.users, userName, "user");
-  if (!user) {
+  const userEntry = userName === undefined
+    ? { value: {}, file: contextEntry.file }
+    : merged.users.get(userName);
+  if (!userEntry) {
     throw new ConfigError(
-      `Cannot find user "${userName}" of ${where}: defined users are ${names(doc.users)}`,
+      `Cannot find user "${userName}" of ${where}: defined users are ${names(merged.users)}`,
     );
   }
+  const user = userEntry.value;
   if (cluster["insecure-skip-tls-verify"] === true) {
     throw new ConfigError(
       `Cannot use cluster "${clusterName}" of ${where}: insecure-skip-tls-verify is set and snapsentry never turns TLS verification off`,
@@ -182,7 +253,8 @@ export async function loadKubeconfig(
   if (typeof cluster.server !== "string" || cluster.server === "") {
     throw new ConfigError(`Cannot find the server of cluster "${clusterName}" in ${where}`);
   }
-  const base = dirname(path);
+  const clusterBase = dirname(clusterEntry.file);
+  const userBase = dirname(userEntry.file);
   const config: KubeConfig = { server: normaliseServer(cluster.server, where), source: where };
   if (typeof context.namespace === "string" && context.namespace !== "") {
     config.namespace = context.namespace;
@@ -196,7 +268,7 @@ export async function loadKubeconfig(
     config.caCerts = [
       await readFile(
         readers,
-        resolvePath(base, cluster["certificate-authority"]),
+        resolvePath(clusterBase, cluster["certificate-authority"]),
         "certificate-authority",
         where,
       ),
@@ -220,15 +292,17 @@ export async function loadKubeconfig(
   if (typeof user.token === "string" && user.token !== "") {
     config.token = user.token;
   } else if (typeof user.tokenFile === "string") {
-    config.token = (await readFile(readers, resolvePath(base, user.tokenFile), "tokenFile", where))
-      .trim();
+    const tokenFile = resolvePath(userBase, user.tokenFile);
+    config.token = (await readFile(readers, tokenFile, "tokenFile", where)).trim();
+    // Re-read on rotation, as client-go does for a tokenFile.
+    config.tokenFile = tokenFile;
   }
   if (typeof user["client-certificate-data"] === "string") {
     config.cert = decodeBase64(user["client-certificate-data"], "client-certificate-data", where);
   } else if (typeof user["client-certificate"] === "string") {
     config.cert = await readFile(
       readers,
-      resolvePath(base, user["client-certificate"]),
+      resolvePath(userBase, user["client-certificate"]),
       "client-certificate",
       where,
     );
@@ -238,7 +312,7 @@ export async function loadKubeconfig(
   } else if (typeof user["client-key"] === "string") {
     config.key = await readFile(
       readers,
-      resolvePath(base, user["client-key"]),
+      resolvePath(userBase, user["client-key"]),
       "client-key",
       where,
     );
@@ -308,6 +382,8 @@ export async function loadInClusterConfig(
   const config: KubeConfig = {
     server: normaliseServer(`https://${hostPart}:${port}`, where),
     token,
+    // The kubelet rotates a projected token about hourly: the client reads it again.
+    tokenFile: `${dir}/token`,
     caCerts: [ca],
     source: "in-cluster",
   };

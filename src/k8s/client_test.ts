@@ -147,6 +147,7 @@ Deno.test("loadInClusterConfig()", async (t) => {
     assert.deepEqual(config, {
       server: "https://10.96.0.1:443",
       token: "sa-token-123",
+      tokenFile: `${dir}/token`,
       caCerts: [CA],
       namespace: "snapsentry",
       source: "in-cluster",
@@ -249,7 +250,16 @@ Deno.test("KubernetesClient against the emulated API", async (t) => {
     });
     const f = await ro.create("secrets", "ns1", secret("zz")).catch((x) => x);
     assert.ok(isKubeReason(f, "Forbidden"));
-    assert.match(f.message, /User "viewer" cannot create resource "secrets"/);
+    assert.equal(
+      f.message,
+      'Cannot create secrets in namespace "ns1": user "viewer" is forbidden (403); grant verb "create" on resource "secrets" (API group "") in the orchestrator\'s Role',
+    );
+    assert.match(f.hint ?? "", /SnapSentry-Go's kustomize Role lacks secrets update and delete/);
+    assert.equal(f.verb, "create");
+    assert.equal(f.resource, "secrets");
+    assert.match(f.serverMessage, /User "viewer" cannot create resource "secrets"/);
+    const g = await ro.get("secrets", "ns1", "zz").catch((x) => x);
+    assert.match(g.message, /^Cannot get secrets .*grant verb "get" on resource "secrets"/);
   });
 
   await t.step("wraps network failures", async () => {

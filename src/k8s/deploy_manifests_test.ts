@@ -24,11 +24,12 @@ Deno.test("deploy/kubernetes", async (t) => {
     );
     assert.deepEqual(
       new Set(allow),
-      new Set(
-        ["get", "list", "create", "update", "delete"].flatMap((
+      new Set([
+        ...["get", "list", "create", "update", "delete"].flatMap((
           v,
         ) => [`${v}:deployments`, `${v}:secrets`]),
-      ),
+        ...["get", "list", "create", "update"].map((v) => `${v}:networkpolicies`),
+      ]),
     );
 
     // Create, update, conflict retry and prune, with a token holding only the Role's rights.
@@ -67,11 +68,18 @@ Deno.test("deploy/kubernetes", async (t) => {
       const items = await original(kind, ns, o);
       if (kind === "deployments") {
         emulator.mutate("deployments", "snapsentry", "snapsentry-aa", () => {});
-      } else emulator.mutate("secrets", "snapsentry", "snapsentry-aa-cloud", () => {});
+      } else if (kind === "secrets") {
+        emulator.mutate("secrets", "snapsentry", "snapsentry-aa-cloud", () => {});
+      } else emulator.mutate("networkpolicies", "snapsentry", "snapsentry-daemons", () => {});
       return items;
     }) as typeof kube.list;
     assert.equal(
-      (await reconcileOnce({ ...base, image: "x/y:2", webhook: { url: "https://h" } }, deps))
+      (await reconcileOnce({
+        ...base,
+        image: "x/y:2",
+        webhook: { url: "https://h" },
+        prometheusSelector: { app: "prom" },
+      }, deps))
         .converged,
       true,
     );
@@ -79,7 +87,13 @@ Deno.test("deploy/kubernetes", async (t) => {
     projects = [projects[0]!];
     assert.equal(
       (await reconcileOnce(
-        { ...base, image: "x/y:2", webhook: { url: "https://h" }, prune: true },
+        {
+          ...base,
+          image: "x/y:2",
+          webhook: { url: "https://h" },
+          prometheusSelector: { app: "prom" },
+          prune: true,
+        },
         deps,
       )).converged,
       true,
@@ -113,12 +127,48 @@ Deno.test("deploy/kubernetes", async (t) => {
         assert.equal(c.securityContext.allowPrivilegeEscalation, false);
         assert.equal(spec.volumes[0].secret.secretName, "snapsentry-admin-cloud");
       }
-      assert.deepEqual(deployment.spec.template.spec.containers[0].args.slice(-2), [
+      const loop = deployment.spec.template.spec.containers[0];
+      assert.deepEqual(loop.args.slice(-4), [
         "--interval",
         "10m",
+        "--health-address",
+        "0.0.0.0:8081",
       ]);
+      // The long-running loop is probed on the health endpoint it serves.
+      assert.deepEqual(loop.ports, [{ name: "health", containerPort: 8081, protocol: "TCP" }]);
+      for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+        assert.equal(loop[probe].httpGet.port, "health", probe);
+      }
+      assert.equal(loop.startupProbe.httpGet.path, "/healthz");
+      assert.equal(loop.livenessProbe.httpGet.path, "/healthz");
+      assert.equal(loop.readinessProbe.httpGet.path, "/readyz");
+      assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds > 180);
+      // The orchestrator's pod admits no connection (the probes come from the node).
+      // deno-lint-ignore no-explicit-any
+      const policy = await load("networkpolicy.yaml") as Record<string, any>;
+      assert.deepEqual(policy.spec.policyTypes, ["Ingress"]);
+      assert.equal(policy.spec.ingress, undefined);
+      assert.deepEqual(
+        policy.spec.podSelector.matchLabels,
+        deployment.spec.template.metadata.labels,
+      );
       const kustomization = await load("kustomization.yaml") as { resources: string[] };
       for (const file of kustomization.resources) await load(file);
     },
   );
+});
+
+Deno.test("Dockerfile keeps /snapsentry-go as a path to the binary", async () => {
+  const text = await Deno.readTextFile(new URL("../../Dockerfile", import.meta.url));
+  const lines = text.split("\n").map((l) => l.trim());
+  // Made in the build stage (which has a shell), as a link to the installed binary …
+  assert.ok(
+    lines.some((l) => /ln -s \/usr\/local\/bin\/snapsentry \/out\/snapsentry-go$/.test(l)),
+    "the build stage links /out/snapsentry-go to the binary",
+  );
+  const run = text.slice(text.lastIndexOf("\nFROM "));
+  // … and brought into the final stage by copying the folder, which keeps links as links.
+  assert.ok(run.includes("COPY --from=build /src/dist/snapsentry /usr/local/bin/snapsentry"));
+  assert.ok(run.includes("COPY --from=build /out/ /"));
+  assert.match(run, /ENTRYPOINT \["\/usr\/local\/bin\/snapsentry"\]/);
 });

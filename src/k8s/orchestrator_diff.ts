@@ -6,8 +6,8 @@
  * @module
  */
 import { quantityNanos } from "./_quantity.ts";
-import { ANNOTATION_KEYS, decodeBase64 } from "./desired.ts";
-import type { Deployment, Secret } from "./types.ts";
+import { ANNOTATION_KEYS, canonicalJson, decodeBase64 } from "./desired.ts";
+import type { Deployment, NetworkPolicy, Secret } from "./types.ts";
 
 /** Whether two resource lists ask for the same amounts (by value, whatever the spelling). */
 function sameQuantities(
@@ -87,6 +87,24 @@ export function secretDrift(
   if ((observed.type ?? "Opaque") !== desired.type) reasons.push("secret_type");
   if (!subsetOf(desired.metadata.labels ?? {}, observed.metadata.labels)) {
     reasons.push("secret_labels");
+  }
+  const have = observed.metadata.annotations ?? {};
+  const want = desired.metadata.annotations ?? {};
+  const recorded = [
+    ANNOTATION_KEYS.credentialRules,
+    ANNOTATION_KEYS.credentialExpiresAt,
+    ANNOTATION_KEYS.retiredCredentials,
+  ];
+  if (recorded.some((k) => have[k] !== want[k])) reasons.push("secret_credential_record");
+  return reasons;
+}
+
+/** Why an observed NetworkPolicy differs from the desired one (empty when equal). */
+export function networkPolicyDrift(observed: NetworkPolicy, desired: NetworkPolicy): string[] {
+  const reasons: string[] = [];
+  if (canonicalJson(observed.spec) !== canonicalJson(desired.spec)) reasons.push("policy_spec");
+  if (!subsetOf(desired.metadata.labels ?? {}, observed.metadata.labels)) {
+    reasons.push("policy_labels");
   }
   return reasons;
 }

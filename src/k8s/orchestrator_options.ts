@@ -10,7 +10,9 @@ import type { Logger } from "../log.ts";
 import { registerSecret } from "../redact.ts";
 import { QUANTITY } from "./_quantity.ts";
 import type { KubernetesApi } from "./client.ts";
-import type { CloudSettings, WebhookSettings, WorkloadResources } from "./desired.ts";
+import type { WorkloadResources } from "./desired_deployment.ts";
+import { DEFAULT_PROMETHEUS_SELECTOR } from "./desired_network.ts";
+import type { CloudSettings, WebhookSettings } from "./desired_secret.ts";
 import { isDnsLabel } from "./names.ts";
 import type { OrchestratorIdentity } from "./orchestrator_identity.ts";
 
@@ -38,6 +40,24 @@ export interface OrchestratorOptions {
   projectTag: string;
   /** Keystone URL, region, interface and TLS settings copied from the admin profile. */
   cloud: CloudSettings;
+  /** `--credential-ttl`: lifetime of each application credential; rotated when a third is left. */
+  credentialTtlMs: number;
+  /** The child daemon's `--shutdown-timeout`; the pod's grace period is longer. */
+  shutdownTimeoutSeconds: number;
+  /** `--trigger-token`: give each daemon its own trigger token (SNAPSENTRY_API_TOKEN). */
+  triggerToken: boolean;
+  /** Manage the namespace's NetworkPolicy for the daemons (`--no-network-policy` turns it off). */
+  networkPolicy: boolean;
+  /** `--prometheus-selector`: the pods the NetworkPolicy admits to the daemons' port. */
+  prometheusSelector: Readonly<Record<string, string>>;
+  /** Replace SnapSentry-Go's objects of tagged projects (`--no-adopt-go` turns it off). */
+  adoptGo: boolean;
+  /** `--prune-go-users`: delete SnapSentry-Go's Keystone users once the new credential works. */
+  pruneGoUsers: boolean;
+  /** `--dry-run`: report every step, write nothing (neither Kubernetes nor Keystone). */
+  dryRun: boolean;
+  /** `--rollout-timeout`: how long a pass waits for Deployments it rolled before cleaning up. */
+  rolloutTimeoutMs: number;
 }
 
 /** Defaults of every option a flag may leave out. */
@@ -57,7 +77,19 @@ export const ORCHESTRATOR_DEFAULTS = {
   logLevel: "info",
   prune: false,
   projectTag: "snapsentry-enabled",
+  credentialTtlMs: 90 * 24 * 3_600_000,
+  shutdownTimeoutSeconds: 60,
+  triggerToken: false,
+  networkPolicy: true,
+  prometheusSelector: DEFAULT_PROMETHEUS_SELECTOR,
+  adoptGo: true,
+  pruneGoUsers: false,
+  dryRun: false,
+  rolloutTimeoutMs: 180_000,
 } as const;
+
+/** Shortest `--credential-ttl`: rotation happens a third before expiry, so one pass must fit. */
+export const MIN_CREDENTIAL_TTL_MS = 3_600_000;
 
 export interface OrchestratorDeps {
   identity: OrchestratorIdentity;
@@ -107,6 +139,21 @@ export function validateOrchestratorOptions(options: OrchestratorOptions): void 
         `Cannot use schedule "${value}" for the daemon's --${flag}-schedule: expected five cron fields such as "*/10 * * * *"`,
       );
     }
+  }
+  if (!(options.credentialTtlMs >= MIN_CREDENTIAL_TTL_MS)) {
+    throw new ConfigError(
+      `Cannot use credential lifetime "${options.credentialTtlMs}" ms from --credential-ttl: it must be at least 1h`,
+    );
+  }
+  if (!(options.shutdownTimeoutSeconds > 0)) {
+    throw new ConfigError(
+      `Cannot use shutdown timeout "${options.shutdownTimeoutSeconds}" s: it must be positive`,
+    );
+  }
+  if (Object.keys(options.prometheusSelector).length === 0) {
+    throw new ConfigError(
+      "Cannot use an empty --prometheus-selector: it would admit every pod of the namespace; give key=value pairs",
+    );
   }
   if (options.cloud.authUrl.trim() === "") {
     throw new ConfigError("Cannot build project clouds.yaml: the admin profile has no auth_url");

@@ -17,6 +17,7 @@ import {
 import { isValidLabelValue } from "./names.ts";
 import {
   type AccessRule,
+  accessRulesFor,
   ORCHESTRATOR_DEFAULTS,
   type OrchestratorIdentity,
   type OrchestratorOptions,
@@ -127,7 +128,10 @@ Deno.test("reconcileOnce()", async (t) => {
     ]);
     assert.equal(identity.issued.length, 2);
     assert.equal(identity.issued[0]!.role, "member");
-    assert.equal(identity.issued[0]!.rules, SNAPSENTRY_ACCESS_RULES);
+    assert.deepEqual(identity.issued[0]!.rules, accessRulesFor(A.id));
+    for (const r of identity.issued[0]!.rules) {
+      if (r.path !== "/v3/") assert.ok(r.path.startsWith(`/v3/${A.id}/`), r.path);
+    }
 
     const d = deployment(emulator, A.id);
     assert.equal(d.metadata.name, `snapsentry-${A.id}`);
@@ -147,6 +151,8 @@ Deno.test("reconcileOnce()", async (t) => {
       "0 */1 * * *",
       "--log-level",
       "info",
+      "--shutdown-timeout",
+      "60s",
     ]);
     assert.deepEqual(c.resources, {
       requests: { cpu: "64m", memory: "32Mi" },
@@ -508,7 +514,7 @@ Deno.test("reconcileOnce()", async (t) => {
     });
     await assert.rejects(
       reconcileOnce(options(), deps),
-      /403 Forbidden.*cannot list resource "deployments"/,
+      /Cannot list deployments in namespace "snapsentry": user "system:serviceaccount:snapsentry:x" is forbidden \(403\); grant verb "list" on resource "deployments" \(API group "apps"\)/,
     );
   });
 
@@ -537,7 +543,7 @@ Deno.test("runOrchestrator()", async (t) => {
     assert.equal(passes, 3);
     assert.equal(last.converged, true);
     assert.equal(clock.now().toString(), "2026-03-01T00:20:00Z");
-    assert.equal(emulator.count({ verb: "create" }), 2, "only the first pass wrote");
+    assert.equal(emulator.count({ verb: "create" }), 3, "only the first pass wrote");
   });
 
   await t.step("keeps looping after a failed pass", async () => {

@@ -1,6 +1,6 @@
 /**
- * The slice of the Kubernetes object model the orchestrator reads and writes: apps/v1 Deployments
- * and v1 Secrets, plus the `Status` body the API server answers errors with. Field names stay as
+ * The slice of the Kubernetes object model the orchestrator reads and writes: apps/v1 Deployments,
+ * v1 Secrets and networking.k8s.io/v1 NetworkPolicies, plus the `Status` body the API server answers errors with. Field names stay as
  * they are on the wire (camelCase already), as in the API reference.
  */
 
@@ -61,6 +61,7 @@ export interface Container {
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  startupProbe?: Probe;
   securityContext?: {
     runAsNonRoot?: boolean;
     runAsUser?: number;
@@ -87,6 +88,7 @@ export interface PodSpec {
   containers: Container[];
   volumes?: Volume[];
   restartPolicy?: string;
+  terminationGracePeriodSeconds?: number;
   automountServiceAccountToken?: boolean;
   enableServiceLinks?: boolean;
   securityContext?: {
@@ -126,13 +128,37 @@ export interface Deployment {
   status?: Record<string, unknown>;
 }
 
+/** One peer of a NetworkPolicy rule. */
+export interface NetworkPolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+/** A networking.k8s.io/v1 NetworkPolicy. */
+export interface NetworkPolicy {
+  apiVersion?: "networking.k8s.io/v1";
+  kind?: "NetworkPolicy";
+  metadata: ObjectMeta;
+  spec: {
+    podSelector: LabelSelector;
+    policyTypes?: ("Ingress" | "Egress")[];
+    ingress?: {
+      from?: NetworkPolicyPeer[];
+      ports?: { protocol?: string; port?: number | string }[];
+    }[];
+    egress?: unknown[];
+  };
+}
+
 /** The resources the client knows, keyed by their plural (URL) name. */
 export interface KindMap {
   deployments: Deployment;
   secrets: Secret;
+  networkpolicies: NetworkPolicy;
 }
 
-/** `deployments` or `secrets`. */
+/** `deployments`, `secrets` or `networkpolicies`. */
 export type ResourceKind = keyof KindMap;
 
 /** The API server's error body (`kind: Status`). */

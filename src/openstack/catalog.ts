@@ -38,6 +38,8 @@ export interface EndpointQuery {
   aliases?: readonly string[];
   interface: EndpointInterface;
   region?: string;
+  /** The cloud's name in clouds.yaml, for the error message. */
+  cloud?: string;
 }
 
 /** Normalises an interface name: "publicURL" → "public", case-insensitive. */
@@ -59,7 +61,8 @@ function regionOf(e: { region?: string | null; region_id?: string | null }): str
 /**
  * Picks the endpoint for `query` from `catalog`. The first matching alias wins, in alias order,
  * and within it the first endpoint in catalog order (gophercloud GH-1764). Throws
- * `EndpointNotFoundError` naming the query and listing what the catalog offers.
+ * `EndpointNotFoundError` (a configuration error, exit 2) naming the query and the cloud, listing
+ * what the catalog offers, and naming the regions it offers when the region is what differs.
  */
 export function selectEndpoint(
   catalog: readonly WireCatalogService[],
@@ -85,7 +88,7 @@ export function selectEndpoint(
   }
   const where = `(interface "${query.interface}"${
     query.region ? `, region "${query.region}"` : ""
-  })`;
+  })${query.cloud ? ` in cloud "${query.cloud}"` : ""}`;
   const offers: string[] = [];
   for (const service of catalog) {
     if (!types.includes(service.type)) continue;
@@ -100,12 +103,22 @@ export function selectEndpoint(
         ? [...new Set(catalog.map((s) => `"${s.type}"`))].join(", ")
         : "nothing (empty catalog)"
     }`;
+  // The region is what does not match when the interface is offered elsewhere: name the regions.
+  const regions = [
+    ...new Set(
+      catalog.filter((s) => types.includes(s.type)).flatMap((s) => s.endpoints ?? [])
+        .filter((ep) => normaliseInterface(ep.interface) === query.interface)
+        .map((ep) => regionOf(ep)).filter((r): r is string => r !== null),
+    ),
+  ];
+  const hint = query.region && regions.length > 0
+    ? `set region_name in clouds.yaml to a region the catalog offers for ${query.serviceType} (${
+      regions.map((r) => `"${r}"`).join(", ")
+    }), or set block_storage_endpoint_override`
+    : "set interface/region_name in clouds.yaml to one the catalog offers, or set block_storage_endpoint_override";
   throw new EndpointNotFoundError(
     `Cannot find a ${query.serviceType} endpoint ${where}: ${offered}`,
-    {
-      hint:
-        "set interface/region_name in clouds.yaml to one the catalog offers, or set block_storage_endpoint_override",
-    },
+    { hint },
   );
 }
 

@@ -18,7 +18,13 @@ import type {
   Snapshot,
   Volume,
 } from "./types.ts";
+import { type Check, decodeAnswer, opt, shape } from "./wire_check.ts";
 import {
+  checkMetadataBody,
+  checkQuotaSet,
+  checkSnapshot,
+  checkVolume,
+  pageOf,
   toQuotaSet,
   toSnapshot,
   toVolume,
@@ -26,6 +32,14 @@ import {
   type WireSnapshot,
   type WireVolume,
 } from "./wire_types.ts";
+
+// The answers this client reads, checked before they are mapped (wire_check.ts).
+const VOLUMES_PAGE = pageOf("volumes", checkVolume);
+const SNAPSHOTS_PAGE = pageOf("snapshots", checkSnapshot);
+const VOLUME_BODY = shape<{ volume: WireVolume }>({ volume: checkVolume });
+const SNAPSHOT_BODY = shape<{ snapshot: WireSnapshot }>({ snapshot: checkSnapshot });
+const QUOTA_BODY = shape<{ quota_set: WireQuotaSet }>({ quota_set: checkQuotaSet });
+const METADATA_BODY = opt(checkMetadataBody);
 
 /** Sends an authenticated request (KeystoneSession implements it). */
 export interface Requester {
@@ -41,6 +55,8 @@ export interface CinderClientOptions {
   logger?: Logger;
   /** The run every request of this client belongs to (see {@link CinderClient.withScope}). */
   scope?: RequestScope;
+  /** Most pages one listing may take (default: enough for 1,000,000 items at 1,000 a page). */
+  maxPages?: number;
 }
 
 /** Microversion that added the snapshot list `metadata` filter. */
@@ -106,8 +122,23 @@ export class CinderClient implements BlockStorageApi {
     });
   }
 
-  async #get(url: string, kind: string): Promise<unknown> {
-    return (await this.#send({ method: "GET", url, expected: [200], kind })).body;
+  /** Listing bounds and the logger that reports a restarted listing. */
+  #paging(): { logger: Logger; maxPages?: number } {
+    return {
+      logger: this.#logger,
+      ...(this.#options.maxPages !== undefined ? { maxPages: this.#options.maxPages } : {}),
+    };
+  }
+
+  /** GETs `url` and checks its answer. */
+  async #get<T>(url: string, kind: string, check: Check<T>): Promise<T> {
+    const r = await this.#send({ method: "GET", url, expected: [200], kind });
+    return decodeAnswer(check, r.body, { method: "GET", url, requestId: r.requestId });
+  }
+
+  /** Checks the answer of a mutating call. */
+  #decode<T>(check: Check<T>, r: HttpResponse, method: string, url: string): T {
+    return decodeAnswer(check, r.body, { method, url, requestId: r.requestId });
   }
 
   async listVolumes(options: ListVolumesOptions = {}): Promise<Volume[]> {
@@ -121,30 +152,32 @@ export class CinderClient implements BlockStorageApi {
       collection: "volumes",
       limit: options.limit ?? DEFAULT_PAGE_LIMIT,
       what: "volumes",
-      fetchPage: (u) => this.#get(u, "GET volumes/detail"),
+      fetchPage: (u) => this.#get(u, "GET volumes/detail", VOLUMES_PAGE),
+      ...this.#paging(),
     });
     return rows.map(toVolume);
   }
 
   async getVolume(id: string): Promise<Volume> {
-    const body = await this.#get(this.#url(`/volumes/${encodeURIComponent(id)}`), "GET volumes");
-    return toVolume((body as { volume: WireVolume }).volume);
+    const url = this.#url(`/volumes/${encodeURIComponent(id)}`);
+    return toVolume((await this.#get(url, "GET volumes", VOLUME_BODY)).volume);
   }
 
   async mergeVolumeMetadata(
     id: string,
     metadata: Record<string, string>,
   ): Promise<Record<string, string>> {
+    const url = this.#url(`/volumes/${encodeURIComponent(id)}/metadata`);
     const r = await this.#send({
       method: "POST",
-      url: this.#url(`/volumes/${encodeURIComponent(id)}/metadata`),
+      url,
       json: { metadata },
       expected: [200],
       // A merge of the same keys converges: safe to repeat.
       idempotent: true,
       kind: "POST volumes/metadata",
     });
-    return (r.body as { metadata?: Record<string, string> })?.metadata ?? {};
+    return this.#decode(METADATA_BODY, r, "POST", url)?.metadata ?? {};
   }
 
   async deleteVolumeMetadataKey(id: string, key: string): Promise<void> {
@@ -171,7 +204,8 @@ export class CinderClient implements BlockStorageApi {
       collection: "snapshots",
       limit: options.limit ?? DEFAULT_PAGE_LIMIT,
       what: "snapshots",
-      fetchPage: (u) => this.#get(u, "GET snapshots/detail"),
+      fetchPage: (u) => this.#get(u, "GET snapshots/detail", SNAPSHOTS_PAGE),
+      ...this.#paging(),
     });
     const snapshots = rows.map(toSnapshot);
     // Below 3.22 Cinder ignores the filter; also re-check server-side results (cheap, and some
@@ -188,16 +222,20 @@ export class CinderClient implements BlockStorageApi {
     if (options.description !== undefined) snapshot.description = options.description;
     // From 3.66 force is not needed and false is rejected; below it in-use volumes need it.
     if (!atLeast(this.microversion, MV_NO_FORCE)) snapshot.force = options.force ?? true;
+    const url = this.#url("/snapshots");
     const r = await this.#send({
       method: "POST",
-      url: this.#url("/snapshots"),
+      url,
       json: { snapshot },
       expected: [202],
-      // Never retried blindly: the caller lists by metadata to adopt an orphan instead.
+      // Never retried blindly: after a 5xx, a timeout or a dropped connection the create may
+      // have happened, and the caller lists by metadata to adopt it instead. A 429 (or a 503
+      // with Retry-After) is a refusal before any work, so repeating that is not blind.
       idempotent: false,
+      retryWhenRefused: true,
       kind: "POST snapshots",
     });
-    const created: Snapshot = toSnapshot((r.body as { snapshot: WireSnapshot }).snapshot);
+    const created: Snapshot = toSnapshot(this.#decode(SNAPSHOT_BODY, r, "POST", url).snapshot);
     if (r.requestId) created.requestId = r.requestId;
     this.#logger.debug("snapshot_create_accepted", {
       snapshot_id: created.id,
@@ -208,11 +246,8 @@ export class CinderClient implements BlockStorageApi {
   }
 
   async getSnapshot(id: string): Promise<Snapshot> {
-    const body = await this.#get(
-      this.#url(`/snapshots/${encodeURIComponent(id)}`),
-      "GET snapshots",
-    );
-    return toSnapshot((body as { snapshot: WireSnapshot }).snapshot);
+    const url = this.#url(`/snapshots/${encodeURIComponent(id)}`);
+    return toSnapshot((await this.#get(url, "GET snapshots", SNAPSHOT_BODY)).snapshot);
   }
 
   async deleteSnapshot(id: string): Promise<MutationResult> {
@@ -253,22 +288,21 @@ export class CinderClient implements BlockStorageApi {
     id: string,
     metadata: Record<string, string>,
   ): Promise<Record<string, string>> {
+    const url = this.#url(`/snapshots/${encodeURIComponent(id)}/metadata`);
     const r = await this.#send({
       method: "POST",
-      url: this.#url(`/snapshots/${encodeURIComponent(id)}/metadata`),
+      url,
       json: { metadata },
       expected: [200],
       idempotent: true,
       kind: "POST snapshots/metadata",
     });
-    return (r.body as { metadata?: Record<string, string> })?.metadata ?? {};
+    return this.#decode(METADATA_BODY, r, "POST", url)?.metadata ?? {};
   }
 
   async getQuotaSet(): Promise<QuotaSet> {
-    const body = await this.#get(
-      this.#url(`/os-quota-sets/${encodeURIComponent(this.projectId)}?usage=true`),
-      "GET os-quota-sets",
-    );
-    return toQuotaSet((body as { quota_set: WireQuotaSet }).quota_set, this.projectId);
+    const url = this.#url(`/os-quota-sets/${encodeURIComponent(this.projectId)}?usage=true`);
+    const body = await this.#get(url, "GET os-quota-sets", QUOTA_BODY);
+    return toQuotaSet(body.quota_set, this.projectId);
   }
 }

@@ -2,6 +2,8 @@
  * The HTTP transport every OpenStack call goes through: injected `fetch`, Clock and Logger; a
  * per-request timeout; one global request id per run; retries with capped, jittered exponential
  * backoff that honour `Retry-After`; typed errors; request counting; an optional rate limiter.
+ * Every answer passes `guardedFetch`: redirects only within one origin (none for an auth request)
+ * and a byte cap per response.
  *
  * Authentication is not done here (see keystone.ts): this layer sees a token only as a header
  * value, which it never logs.
@@ -20,9 +22,32 @@ import {
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
 import { redactText } from "../redact.ts";
-import type { RequestStatsSnapshot } from "./types.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, guardedFetch } from "./guarded_fetch.ts";
+import {
+  faultMessage,
+  type FetchLike,
+  isRateLimit,
+  quotaNameFrom,
+  type RateLimiter,
+  requestKind,
+  RequestStats,
+  retryAfterMs,
+  safeUrl,
+} from "./http_helpers.ts";
+import { networkError, TlsError } from "./net_errors.ts";
 
-export type FetchLike = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
+export {
+  createRateLimiter,
+  faultMessage,
+  type FetchLike,
+  hasStatus,
+  quotaNameFrom,
+  type RateLimiter,
+  requestKind,
+  RequestStats,
+  retryAfterMs,
+  safeUrl,
+} from "./http_helpers.ts";
 
 export interface RetryPolicy {
   /** Retries after the first attempt (default 5). */
@@ -38,7 +63,7 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 /**
  * Statuses worth retrying for a safe request (SAP's rate limiter uses 498). 500 is included: Cinder
  * answers transient database and message-queue failures with 500, and repeating a GET/PUT/DELETE
- * is harmless; a snapshot create (POST) is never retried whatever the status.
+ * is harmless; a snapshot create (POST) is never retried on them.
  */
 export const RETRY_STATUSES: readonly number[] = [429, 498, 500, 502, 503, 504];
 const SAFE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
@@ -68,6 +93,18 @@ export interface HttpRequest {
    * methods (GET, HEAD, PUT, DELETE) are always retried; a snapshot create is never marked.
    */
   idempotent?: boolean;
+  /**
+   * Repeat a request that is not idempotent when the server refused it without processing it: a
+   * 429 (or SAP's 498), or a 503 that carries `Retry-After`. The wait honours Retry-After within
+   * the retry policy. Set for snapshot creates; other 5xx, timeouts and dropped connections stay
+   * final for them, because the create may have happened.
+   */
+  retryWhenRefused?: boolean;
+  /**
+   * "same-origin" (default) follows same-origin redirects; "never" refuses every redirect (auth
+   * requests, whose body is a password or secret).
+   */
+  redirects?: "same-origin" | "never";
   /** Stats key, e.g. "GET volumes/detail"; derived from the URL when absent. */
   kind?: string;
   /** The run this request belongs to; default: the transport's own request id. */
@@ -81,169 +118,6 @@ export interface HttpResponse {
   body: unknown;
   /** `x-openstack-request-id` (or `x-compute-request-id`) of the response. */
   requestId?: string;
-}
-
-/** Rate limiter hook: resolves when the next request may go. */
-export interface RateLimiter {
-  acquire(signal?: AbortSignal): Promise<void>;
-}
-
-/** A token bucket of `perSecond` requests per second (burst of `burst`, default max(1, perSecond)). */
-export function createRateLimiter(
-  perSecond: number,
-  clock: Clock = systemClock,
-  burst = Math.max(1, perSecond),
-): RateLimiter {
-  if (!(perSecond > 0)) throw new RangeError(`Cannot use rate limit "${perSecond}": expected > 0`);
-  let tokens = burst;
-  let last = clock.now().epochMilliseconds;
-  let queue: Promise<void> = Promise.resolve();
-  const take = async (signal?: AbortSignal) => {
-    for (;;) {
-      const now = clock.now().epochMilliseconds;
-      tokens = Math.min(burst, tokens + ((now - last) / 1000) * perSecond);
-      last = now;
-      if (tokens >= 1) {
-        tokens -= 1;
-        return;
-      }
-      await clock.sleep(Math.ceil(((1 - tokens) / perSecond) * 1000), signal);
-    }
-  };
-  return {
-    acquire(signal?: AbortSignal) {
-      const run = queue.then(() => take(signal));
-      queue = run.catch(() => {});
-      return run;
-    },
-  };
-}
-
-/** Counts requests by kind and by "METHOD STATUS". */
-export class RequestStats {
-  #total = 0;
-  #byKind = new Map<string, number>();
-  #byMethodStatus = new Map<string, number>();
-
-  record(kind: string, method: string, status: number | "error"): void {
-    this.#total++;
-    this.#byKind.set(kind, (this.#byKind.get(kind) ?? 0) + 1);
-    const key = `${method} ${status}`;
-    this.#byMethodStatus.set(key, (this.#byMethodStatus.get(key) ?? 0) + 1);
-  }
-
-  snapshot(): RequestStatsSnapshot {
-    return {
-      total: this.#total,
-      byKind: Object.fromEntries([...this.#byKind].sort(([a], [b]) => a.localeCompare(b))),
-      byMethodStatus: Object.fromEntries(
-        [...this.#byMethodStatus].sort(([a], [b]) => a.localeCompare(b)),
-      ),
-    };
-  }
-}
-
-const KNOWN_RESOURCES = new Set([
-  "volumes",
-  "snapshots",
-  "os-quota-sets",
-  "os-quota-class-sets",
-  "types",
-  "backups",
-  "attachments",
-  "groups",
-  "group_snapshots",
-  "limits",
-  "extensions",
-  "messages",
-  "os-services",
-  "os-availability-zone",
-  "auth",
-  "projects",
-  "users",
-  "roles",
-  "domains",
-  "role_assignments",
-  "application_credentials",
-  "credentials",
-  "regions",
-  "endpoints",
-  "services",
-]);
-
-const ID_SEGMENT =
-  /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+)$/i;
-
-/**
- * "METHOD path" with ids, version prefixes and metadata keys taken out:
- * `POST /v3/<project>/snapshots/<id>/action` → "POST snapshots/action".
- */
-export function requestKind(method: string, url: string): string {
-  let parts = new URL(url).pathname.split("/").filter((p) => p !== "");
-  const vi = parts.findIndex((p) => /^v\d+(\.\d+)?$/.test(p));
-  if (vi >= 0) parts = parts.slice(vi + 1);
-  // Cinder puts the project id right after the version; it need not look like an id.
-  if (parts.length > 1 && !KNOWN_RESOURCES.has(parts[0]!)) parts = parts.slice(1);
-  const out: string[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (ID_SEGMENT.test(p)) continue;
-    if (i > 0 && parts[i - 1] === "metadata") continue;
-    out.push(p);
-  }
-  return `${method.toUpperCase()} ${out.join("/") || "/"}`;
-}
-
-const SECRET_QUERY = /(password|secret|token|signature|key)/i;
-
-/** The URL without user info and with secret-looking query values removed. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    for (const k of [...u.searchParams.keys()]) {
-      if (SECRET_QUERY.test(k)) u.searchParams.set(k, "[REDACTED]");
-    }
-    return redactText(decodeURIComponentSafe(u.toString()));
-  } catch {
-    return redactText(url);
-  }
-}
-
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURI(s);
-  } catch {
-    return s;
-  }
-}
-
-/** Parses `Retry-After` (seconds or HTTP date) and the `X-*Retry-After` variants, in ms. */
-export function retryAfterMs(headers: Headers, now: Temporal.Instant): number | undefined {
-  for (const name of ["retry-after", "x-ratelimit-retry-after", "x-retry-after"]) {
-    const raw = headers.get(name)?.trim();
-    if (!raw) continue;
-    if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
-    const date = Date.parse(raw);
-    if (!Number.isNaN(date)) return Math.max(0, date - now.epochMilliseconds);
-  }
-  return undefined;
-}
-
-/** Message of an OpenStack fault body: `{"badRequest": {"message": …}}`, `{"error": {…}}`, … */
-export function faultMessage(body: unknown): string | undefined {
-  if (!body || typeof body !== "object") return undefined;
-  const record = body as Record<string, unknown>;
-  for (const value of Object.values(record)) {
-    if (value && typeof value === "object") {
-      const msg = (value as Record<string, unknown>).message;
-      if (typeof msg === "string" && msg) return msg;
-    }
-  }
-  if (typeof record.message === "string") return record.message;
-  if (typeof record.title === "string") return record.title;
-  return undefined;
 }
 
 export interface HttpTransportOptions {
@@ -261,6 +135,34 @@ export interface HttpTransportOptions {
   /** Deno HTTP client carrying `cacert`/`cert`/`key`. */
   httpClient?: Deno.HttpClient;
   stats?: RequestStats;
+  /** Largest response body read, in bytes; default 64 MiB. */
+  maxResponseBytes?: number;
+}
+
+/** The error's response headers and fault name, kept off its enumerable fields. */
+type WithResponse = OpenStackHttpError & { headers?: Headers; faultName?: string };
+
+/**
+ * Whether `error` is a refusal that a non-idempotent request may repeat (see `retryWhenRefused`):
+ * a 429 or 498 (rate limiters answer before the service sees the request), or a 503 with
+ * `Retry-After` that is not the service's own fault. A 503 from a proxy or limiter in front of
+ * Cinder says "come back later"; a 503 carrying Cinder's fault body (`computeFault`,
+ * `serviceUnavailable`) was raised while Cinder handled the request, so the create may exist.
+ */
+function isRefusal(error: unknown): boolean {
+  if (!(error instanceof OpenStackHttpError) || error instanceof QuotaExceededError) return false;
+  if (error.status === 429 || error.status === 498) return true;
+  const { headers, faultName } = error as WithResponse;
+  return error.status === 503 && headers !== undefined &&
+    ["retry-after", "x-ratelimit-retry-after", "x-retry-after"].some((h) => headers.has(h)) &&
+    (faultName === undefined || faultName === "overLimit");
+}
+
+/** The key of an OpenStack fault body (`{"computeFault": {"message": …}}` → "computeFault"). */
+function faultNameOf(body: unknown): string | undefined {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
+  return Object.entries(body).find(([, v]) => v !== null && typeof v === "object" && "message" in v)
+    ?.[0];
 }
 
 class Timeout extends Error {}
@@ -274,6 +176,7 @@ export class HttpTransport {
   readonly logger: Logger;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
+  readonly maxResponseBytes: number;
   rateLimiter?: RateLimiter;
   #fetch: FetchLike;
   #random: () => number;
@@ -286,6 +189,12 @@ export class HttpTransport {
     this.requestId = options.requestId ?? `req-${crypto.randomUUID()}`;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!(this.maxResponseBytes > 0)) {
+      throw new RangeError(
+        `Cannot use maxResponseBytes "${this.maxResponseBytes}": expected a positive number`,
+      );
+    }
     if (options.rateLimiter) this.rateLimiter = options.rateLimiter;
     this.#random = options.random ?? Math.random;
     if (options.httpClient) this.#httpClient = options.httpClient;
@@ -302,6 +211,15 @@ export class HttpTransport {
     return backoffMs(attempt, this.retry, this.#random);
   }
 
+  /** The wait before repeating after an HTTP error: its Retry-After (capped), else backoff. */
+  #statusDelay(error: OpenStackHttpError, attempt: number): number {
+    const headers = (error as WithResponse).headers;
+    const after = headers ? retryAfterMs(headers, this.clock.now()) : undefined;
+    return after !== undefined && after > 0
+      ? Math.min(after, this.retry.capMs)
+      : this.backoffMs(attempt);
+  }
+
   /** Sends `req`, retrying when it is safe; returns the response or throws a typed error. */
   request(req: HttpRequest): Promise<HttpResponse> {
     const method = req.method.toUpperCase();
@@ -312,17 +230,19 @@ export class HttpTransport {
       clock: this.clock,
       maxRetries: this.retry.maxRetries,
       delayMs: (error, attempt) => {
-        if (!retryable) return undefined;
+        // A certificate does not fix itself between attempts.
+        if (error instanceof TlsError) return undefined;
+        if (!retryable) {
+          return req.retryWhenRefused === true && isRefusal(error)
+            ? this.#statusDelay(error as OpenStackHttpError, attempt)
+            : undefined;
+        }
         if (error instanceof TransportError) return this.backoffMs(attempt);
         if (
           !(error instanceof OpenStackHttpError) || error instanceof QuotaExceededError ||
           !RETRY_STATUSES.includes(error.status)
         ) return undefined;
-        const headers = (error as OpenStackHttpError & { headers?: Headers }).headers;
-        const after = headers ? retryAfterMs(headers, this.clock.now()) : undefined;
-        return after !== undefined && after > 0
-          ? Math.min(after, this.retry.capMs)
-          : this.backoffMs(attempt);
+        return this.#statusDelay(error, attempt);
       },
       onRetry: (error, attempt, delay) =>
         this.logger.debug("http_retry", {
@@ -366,28 +286,28 @@ export class HttpTransport {
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(req.url, init);
-      text = await response.text();
+      ({ response, text } = await guardedFetch(this.#fetch, req.url, init, {
+        maxBytes: this.maxResponseBytes,
+        redirects: req.redirects ?? "same-origin",
+      }));
     } catch (error) {
       timer.cancel();
       const timedOut = timer.signal.aborted;
       const durationMs = this.clock.now().since(started).total("milliseconds");
       this.#record(req, kind, method, "error");
+      const failure = error instanceof SnapsentryError
+        ? error
+        : networkError(error, { method, url, timedOut, timeoutMs: this.timeoutMs });
       this.logger.debug("http_request", {
         method,
         url,
         status: "error",
         duration_ms: durationMs,
         attempt,
-        error: timedOut ? "timeout" : String((error as Error)?.message ?? error),
+        error: timedOut ? "timeout" : failure.message,
+        error_code: failure.code,
       });
-      throw new TransportError(
-        timedOut
-          ? `Cannot ${method} ${url}: no answer within ${this.timeoutMs / 1000} s`
-          : `Cannot ${method} ${url}: ${(error as Error)?.message ?? String(error)}`,
-        { method, url, timedOut },
-        { cause: error },
-      );
+      throw failure;
     }
     timer.cancel();
     const durationMs = this.clock.now().since(started).total("milliseconds");
@@ -425,6 +345,8 @@ export class HttpTransport {
         ? new CinderQuotaExceededError(init, quotaNameFrom(server))
         : new OpenStackHttpError(init);
       Object.defineProperty(error, "headers", { value: response.headers, enumerable: false });
+      const fault = faultNameOf(body);
+      if (fault) Object.defineProperty(error, "faultName", { value: fault, enumerable: false });
       throw error;
     }
     const out: HttpResponse = { status: response.status, headers: response.headers, body };
@@ -441,43 +363,4 @@ export class CinderQuotaExceededError extends QuotaExceededError {
     super(init);
     if (quota) this.quota = quota;
   }
-}
-
-/**
- * A 413 that is a rate limit rather than a quota. Cinder wraps quota errors in an "overLimit"
- * fault too (wsgi.py maps 413 to that name), so only the message tells them apart.
- */
-function isRateLimit(message: string | undefined): boolean {
-  return !!message && /rate[- ]?limit/i.test(message);
-}
-
-/**
- * The quota named in a Cinder 413 message: "Maximum number of snapshots allowed (10) exceeded",
- * "Requested volume or snapshot exceeds allowed gigabytes quota…", "Quota exceeded for resources:
- * ['snapshots']".
- */
-export function quotaNameFrom(message: string | undefined): string | undefined {
-  if (!message) return undefined;
-  const patterns = [
-    /number of ([\w-]+) allowed/i,
-    /allowed ([\w-]+) quota/i,
-    /quota exceeded for resources?:?\s*\[?\s*'?([\w-]+)/i,
-    /\b(snapshots|gigabytes|volumes|backups|backup_gigabytes|groups)\b/i,
-  ];
-  for (const re of patterns) {
-    const m = re.exec(message);
-    if (m?.[1]) return m[1].toLowerCase();
-  }
-  return undefined;
-}
-
-/** Whether `error` is an OpenStackHttpError (possibly inside a RetryExhaustedError) with `status`. */
-export function hasStatus(error: unknown, status: number): boolean {
-  let e: unknown = error;
-  for (let i = 0; i < 3 && e; i++) {
-    if (e instanceof OpenStackHttpError) return e.status === status;
-    if (!(e instanceof SnapsentryError)) return false;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }

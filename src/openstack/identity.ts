@@ -17,7 +17,13 @@ import type {
   Role,
   User,
 } from "./types.ts";
+import { type Check, decodeAnswer, shape } from "./wire_check.ts";
 import {
+  checkApplicationCredential,
+  checkProject,
+  checkRole,
+  checkUser,
+  pageOf,
   toApplicationCredential,
   toProject,
   toRole,
@@ -28,6 +34,17 @@ import {
   type WireUser,
 } from "./wire_types.ts";
 
+// The answers this client reads, checked before they are mapped (wire_check.ts).
+const PROJECTS_PAGE = pageOf("projects", checkProject);
+const USERS_PAGE = pageOf("users", checkUser);
+const ROLES_PAGE = pageOf("roles", checkRole);
+const APP_CREDS_PAGE = pageOf("application_credentials", checkApplicationCredential);
+const PROJECT = shape<{ project: WireProject }>({ project: checkProject });
+const USER = shape<{ user: WireUser }>({ user: checkUser });
+const APP_CRED = shape<{ application_credential: WireApplicationCredential }>({
+  application_credential: checkApplicationCredential,
+});
+
 export class IdentityClient implements IdentityApi {
   #session: KeystoneSession;
   readonly baseUrl: string;
@@ -37,14 +54,11 @@ export class IdentityClient implements IdentityApi {
     this.baseUrl = session.identityUrl;
   }
 
-  async #get(path: string, kind: string): Promise<unknown> {
-    const r = await this.#session.request({
-      method: "GET",
-      url: path.startsWith("http") ? path : `${this.baseUrl}${path}`,
-      expected: [200],
-      kind,
-    });
-    return r.body;
+  /** GETs `path` (or a full URL) and checks its answer. */
+  async #get<T>(path: string, kind: string, check: Check<T>): Promise<T> {
+    const url = path.startsWith("http") ? path : `${this.baseUrl}${path}`;
+    const r = await this.#session.request({ method: "GET", url, expected: [200], kind });
+    return decodeAnswer(check, r.body, { method: "GET", url, requestId: r.requestId });
   }
 
   #forbidden(error: unknown, action: string, hint: string): never {
@@ -77,7 +91,8 @@ export class IdentityClient implements IdentityApi {
         url: url.toString(),
         collection: "projects",
         what: "projects",
-        fetchPage: (u) => this.#get(u, "GET projects"),
+        fetchPage: (u) => this.#get(u, "GET projects", PROJECTS_PAGE),
+        logger: this.#session.transport.logger,
       });
       return rows.map(toProject);
     } catch (error) {
@@ -90,16 +105,12 @@ export class IdentityClient implements IdentityApi {
   }
 
   async getProject(id: string): Promise<Project> {
-    const body = await this.#get(`/projects/${encodeURIComponent(id)}`, "GET projects") as {
-      project: WireProject;
-    };
+    const body = await this.#get(`/projects/${encodeURIComponent(id)}`, "GET projects", PROJECT);
     return toProject(body.project);
   }
 
   async getUser(id: string): Promise<User> {
-    const body = await this.#get(`/users/${encodeURIComponent(id)}`, "GET users") as {
-      user: WireUser;
-    };
+    const body = await this.#get(`/users/${encodeURIComponent(id)}`, "GET users", USER);
     return toUser(body.user);
   }
 
@@ -112,7 +123,8 @@ export class IdentityClient implements IdentityApi {
         url: url.toString(),
         collection: "users",
         what: "users",
-        fetchPage: (u) => this.#get(u, "GET users"),
+        fetchPage: (u) => this.#get(u, "GET users", USERS_PAGE),
+        logger: this.#session.transport.logger,
       });
       return rows.map(toUser);
     } catch (error) {
@@ -131,14 +143,17 @@ export class IdentityClient implements IdentityApi {
     if (options.defaultProjectId) user.default_project_id = options.defaultProjectId;
     if (options.description) user.description = options.description;
     try {
+      const url = `${this.baseUrl}/users`;
       const r = await this.#session.request({
         method: "POST",
-        url: `${this.baseUrl}/users`,
+        url,
         json: { user },
         expected: [201],
         kind: "POST users",
       });
-      return toUser((r.body as { user: WireUser }).user);
+      return toUser(
+        decodeAnswer(USER, r.body, { method: "POST", url, requestId: r.requestId }).user,
+      );
     } catch (error) {
       this.#forbidden(
         error,
@@ -167,7 +182,8 @@ export class IdentityClient implements IdentityApi {
       url: url.toString(),
       collection: "roles",
       what: "roles",
-      fetchPage: (u) => this.#get(u, "GET roles"),
+      fetchPage: (u) => this.#get(u, "GET roles", ROLES_PAGE),
+      logger: this.#session.transport.logger,
     });
     return rows.map(toRole);
   }
@@ -195,7 +211,8 @@ export class IdentityClient implements IdentityApi {
       url: url.toString(),
       collection: "application_credentials",
       what: "application credentials",
-      fetchPage: (u) => this.#get(u, "GET users/application_credentials"),
+      fetchPage: (u) => this.#get(u, "GET users/application_credentials", APP_CREDS_PAGE),
+      logger: this.#session.transport.logger,
     });
     return rows.map(toApplicationCredential);
   }
@@ -218,16 +235,21 @@ export class IdentityClient implements IdentityApi {
       registerSecret(options.secret);
       cred.secret = options.secret;
     }
+    const url = `${this.baseUrl}/users/${encodeURIComponent(userId)}/application_credentials`;
     const r = await this.#session.request({
       method: "POST",
-      url: `${this.baseUrl}/users/${encodeURIComponent(userId)}/application_credentials`,
+      url,
       json: { application_credential: cred },
       expected: [201],
       kind: "POST users/application_credentials",
     });
-    const wire = (r.body as { application_credential: WireApplicationCredential })
+    // The secret first: a malformed answer's error must not be the first place it shows up.
+    registerSecret(
+      (r.body as { application_credential?: { secret?: unknown } } | null)?.application_credential
+        ?.secret as string | undefined,
+    );
+    const wire = decodeAnswer(APP_CRED, r.body, { method: "POST", url, requestId: r.requestId })
       .application_credential;
-    registerSecret(wire.secret);
     return toApplicationCredential(wire);
   }
 

@@ -17,7 +17,16 @@ import {
   type RequestScope,
   safeUrl,
 } from "./http.ts";
-import type { WireCatalogService, WireToken } from "./wire_types.ts";
+import { TlsError } from "./net_errors.ts";
+import { decodeAnswer, shape } from "./wire_check.ts";
+import {
+  checkToken,
+  parseOpenStackTime,
+  type WireCatalogService,
+  type WireToken,
+} from "./wire_types.ts";
+
+const TOKEN_BODY = shape<{ token: WireToken }>({ token: checkToken });
 
 /** Re-authenticate when the token has less than this left. */
 export const REAUTH_MARGIN_MS = 120_000;
@@ -34,6 +43,8 @@ export interface TokenInfo {
   roles: string[];
   catalog: WireCatalogService[];
   methods: string[];
+  /** `x-openstack-request-id` of the answer that issued the token (for catalog errors). */
+  requestId?: string;
 }
 
 /**
@@ -201,6 +212,9 @@ export class KeystoneSession {
         expected: [201],
         // Issuing a token has no side effect worth protecting: retrying it is safe.
         idempotent: true,
+        // The body is the password or secret: it never follows a redirect, not even on the
+        // same origin (fetch would repeat it on 307/308).
+        redirects: "never",
         kind: "POST auth/tokens",
         ...(scope ? { scope } : {}),
       });
@@ -218,7 +232,11 @@ export class KeystoneSession {
       );
     }
     registerSecret(token);
-    const t = body.token;
+    const t = decodeAnswer(TOKEN_BODY, body, {
+      method: "POST",
+      url,
+      requestId: response.requestId,
+    }).token;
     if (!t.project && !t.domain) {
       throw new AuthError(
         `Cannot use the token of ${who} in cloud "${config.name}": Keystone issued an unscoped token (no project, no catalog)`,
@@ -226,7 +244,7 @@ export class KeystoneSession {
       );
     }
     const info: TokenInfo = {
-      expiresAt: Temporal.Instant.from(t.expires_at),
+      expiresAt: parseOpenStackTime(t.expires_at),
       userId: t.user?.id ?? "",
       roles: (t.roles ?? []).map((r) => r.name),
       catalog: t.catalog ?? [],
@@ -239,6 +257,7 @@ export class KeystoneSession {
       if (t.project.domain?.id) info.projectDomainId = t.project.domain.id;
     }
     if (t.domain) info.domainId = t.domain.id;
+    if (response.requestId) info.requestId = response.requestId;
     this.#token = token;
     this.#info = info;
     this.authCount++;
@@ -292,9 +311,21 @@ export class KeystoneSession {
       error instanceof TransportError ||
       (error as { cause?: unknown })?.cause instanceof TransportError
     ) {
+      const inner = error instanceof TransportError
+        ? error
+        : (error as { cause: TransportError }).cause;
+      // A TLS failure keeps its own code and hint (cacert, cert/key): "check auth_url" would
+      // send the user the wrong way.
+      const tls = inner instanceof TlsError;
       return new AuthError(
         `Cannot reach Keystone at ${where} for cloud "${cloud}": ${(error as Error).message}`,
-        { cause: error, hint: "check auth_url and that the host is reachable from here" },
+        {
+          cause: error,
+          ...(tls ? { code: inner.code } : {}),
+          hint: tls && inner.hint
+            ? inner.hint
+            : "check auth_url and that the host is reachable from here",
+        },
       );
     }
     if (error instanceof SnapsentryError) return error;

@@ -5,12 +5,19 @@
  *
  * Entry point: `openCloud()`. Everything is injected (fetch, Clock, Logger), so tests pass a
  * handler function or the emulator's `fetch` and no port is opened.
+ *
+ * What it guarantees about the wire (`guarded_fetch.ts`, `paginate.ts`, `wire_check.ts`): a token
+ * or a request body never leaves the origin it was meant for (same-origin redirects only, none
+ * for an auth request); every answer is read under a byte cap (64 MiB) and every listing under a
+ * page limit; every answer is schema-checked before it is used (`bad_response`); TLS failures
+ * name their cause and are not retried.
  */
 import type { Clock } from "../clock.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
+import { MIN_SECRET_LENGTH } from "../redact.ts";
 import { CinderClient } from "./cinder.ts";
 import {
   type EndpointInfo,
@@ -36,6 +43,8 @@ import {
   versionDocumentUrl,
 } from "./microversion.ts";
 import type { RequestStatsSnapshot } from "./types.ts";
+import { BadResponseError, decodeAnswer } from "./wire_check.ts";
+import { checkVersionDocument } from "./wire_types.ts";
 
 export * from "./types.ts";
 export {
@@ -97,6 +106,24 @@ export {
   type RetryPolicy,
   safeUrl,
 } from "./http.ts";
+export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  guardedFetch,
+  type GuardedResponse,
+  type GuardOptions,
+  MAX_REDIRECTS,
+  readCapped,
+} from "./guarded_fetch.ts";
+export {
+  classifyTls,
+  formatBytes,
+  networkError,
+  RedirectError,
+  type RedirectRefusal,
+  ResponseTooLargeError,
+  TlsError,
+  type TlsProblem,
+} from "./net_errors.ts";
 export { IdentityClient } from "./identity.ts";
 export { identityV3Url, KeystoneSession, REAUTH_MARGIN_MS, type TokenInfo } from "./keystone.ts";
 export {
@@ -107,8 +134,15 @@ export {
   negotiateMicroversion,
   parseVersionDocument,
 } from "./microversion.ts";
-export { collectPages, DEFAULT_PAGE_LIMIT } from "./paginate.ts";
+export {
+  collectPages,
+  DEFAULT_MAX_PAGES,
+  DEFAULT_PAGE_LIMIT,
+  MAX_LISTING_RESTARTS,
+  type PaginateOptions,
+} from "./paginate.ts";
 export { parseOpenStackTime } from "./wire_types.ts";
+export { BadResponseError, decodeAnswer } from "./wire_check.ts";
 
 export interface OpenCloudOptions {
   /** A resolved cloud; when absent, clouds.yaml is loaded (see `cloudName`, `env`). */
@@ -135,6 +169,10 @@ export interface OpenCloudOptions {
   retry?: Partial<RetryPolicy>;
   /** Jitter source (tests). */
   random?: () => number;
+  /** Largest response body read, in bytes; default 64 MiB. */
+  maxResponseBytes?: number;
+  /** Most pages one Cinder listing may take; default fits 1,000,000 items at 1,000 a page. */
+  maxPages?: number;
 }
 
 /** An opened cloud: configuration, session and the service clients. */
@@ -209,6 +247,50 @@ export function createTlsHttpClient(tls: TlsConfig): Deno.HttpClient | undefined
   }
 }
 
+/**
+ * Warns about a credential too short to be redacted (see `MIN_SECRET_LENGTH`): it is used as it
+ * is, but it could show in free text of a log line or an error.
+ */
+function warnShortSecrets(config: CloudConfig, logger: Logger): void {
+  const auth = config.auth as unknown as Record<string, unknown>;
+  for (const field of ["password", "secret", "token"]) {
+    const value = auth[field];
+    if (typeof value !== "string" || value === "" || value.length >= MIN_SECRET_LENGTH) continue;
+    logger.warn("secret_too_short", {
+      field: `auth.${field}`,
+      min_length: MIN_SECRET_LENGTH,
+      message: `Cannot redact auth.${field} of cloud "${config.name}": it is shorter than ` +
+        `${MIN_SECRET_LENGTH} characters, so it may show in logs and error messages; use a longer one`,
+    });
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The microversion range of a version document, checked first: a malformed one (a `versions`
+ * that is not a list, a version "x.y") is a BadResponseError, not a TypeError or RangeError.
+ */
+function readVersionDocument(
+  body: unknown,
+  call: { method: string; url: string; requestId?: string | undefined },
+): { min: string; max: string } {
+  decodeAnswer(checkVersionDocument, body, call);
+  try {
+    return parseVersionDocument(body);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new BadResponseError({ ...call, path: "versions" }, error.message, { cause: error });
+  }
+}
+
 /** Ensures a Cinder URL carries the project id (catalogs without it need it below 3.67). */
 function withProject(url: string, projectId: string): string {
   const u = new URL(url);
@@ -233,6 +315,7 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
   });
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? nullLogger).with({ cloud: config.name });
+  warnShortSecrets(config, logger);
   const httpClient = createTlsHttpClient(config.tls);
   const transport = new HttpTransport({
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -243,6 +326,9 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(httpClient ? { httpClient } : {}),
+    ...(options.maxResponseBytes !== undefined
+      ? { maxResponseBytes: options.maxResponseBytes }
+      : {}),
     ...(options.rateLimitPerSecond
       ? { rateLimiter: createRateLimiter(options.rateLimitPerSecond, clock) }
       : {}),
@@ -269,13 +355,35 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
           url: expandEndpointTemplate(bs.endpointOverride, projectId),
           overridden: true,
         };
+        if (!isHttpUrl(ep.url)) {
+          throw new ConfigError(
+            `Cannot use block_storage_endpoint_override "${ep.url}" of cloud "${config.name}": it is not an http(s) URL`,
+            { hint: "set it to the Cinder URL, e.g. https://cinder.example.com:8776/v3" },
+          );
+        }
       } else {
         ep = selectEndpoint(info.catalog, {
           serviceType: bs.serviceType,
           aliases: serviceTypeAliases(bs.serviceType),
           interface: iface,
           ...(region ? { region } : {}),
+          cloud: config.name,
         });
+        // The catalog is Keystone's answer: a broken URL in it is a bad response, reported
+        // against the token request (not an "Invalid URL" TypeError from deep inside).
+        if (!isHttpUrl(ep.url)) {
+          throw new BadResponseError(
+            {
+              method: "POST",
+              url: `${session.identityUrl}/auth/tokens`,
+              requestId: info.requestId,
+              path: "token.catalog",
+            },
+            `the catalog's ${ep.serviceType} ${ep.interface} endpoint ${
+              JSON.stringify(ep.url.slice(0, 200))
+            } is not an http(s) URL`,
+          );
+        }
       }
       return { ...ep, url: withProject(ep.url, projectId) };
     })();
@@ -296,7 +404,11 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
         kind: "GET versions",
         ...(scope ? { scope } : {}),
       });
-      const range = parseVersionDocument(r.body);
+      const range = readVersionDocument(r.body, {
+        method: "GET",
+        url: versionDocumentUrl(ep.url),
+        requestId: r.requestId,
+      });
       const info = negotiateMicroversion({
         serverMin: range.min,
         serverMax: range.max,
@@ -313,6 +425,7 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
         projectId,
         microversion: info.chosen,
         logger,
+        ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
       });
       return { client, info };
     })();

@@ -2,7 +2,9 @@
  * OpenStack wire formats (field names exactly as the Cinder v3 and Keystone v3 API references
  * spell them) and the one place where they become the camelCase domain types of `types.ts`.
  *
- * Fields added by a microversion are optional here and name the version that added them.
+ * Fields added by a microversion are optional here and name the version that added them. Each
+ * answer a client reads has a schema check below (built from `wire_check.ts`), applied before it
+ * is mapped.
  */
 import type {
   ApplicationCredential,
@@ -15,6 +17,7 @@ import type {
   User,
   Volume,
 } from "./types.ts";
+import { type Check, list, num, opt, scalarMap, shape, str, timeWith } from "./wire_check.ts";
 
 export interface WireLink {
   href: string;
@@ -310,3 +313,160 @@ export function toApplicationCredential(w: WireApplicationCredential): Applicati
   if (w.secret) out.secret = w.secret;
   return out;
 }
+
+// ---- Schema checks: one per answer the clients read (see wire_check.ts) ------------------------
+
+const time = timeWith(parseOpenStackTime);
+
+const checkLink = shape<WireLink>({ href: opt(str), rel: opt(str) });
+
+/** A list page: the collection, Cinder's `<collection>_links` and Keystone's `links`. */
+export function pageOf<T>(collection: string, item: Check<T>): Check<Record<string, unknown>> {
+  return shape<Record<string, unknown>>({
+    [collection]: list(item),
+    [`${collection}_links`]: opt(list(checkLink)),
+    links: opt(shape<{ next?: string | null }>({ next: opt(str) })),
+  });
+}
+
+export const checkAttachment: Check<WireAttachment> = shape<WireAttachment>({
+  id: opt(str),
+  attachment_id: opt(str),
+  server_id: opt(str),
+  host_name: opt(str),
+  device: opt(str),
+  attached_at: opt(time),
+});
+
+export const checkVolume: Check<WireVolume> = shape<WireVolume>({
+  id: str,
+  name: opt(str),
+  status: str,
+  size: num,
+  metadata: opt(scalarMap),
+  attachments: opt(list(checkAttachment)),
+  volume_type: opt(str),
+  availability_zone: opt(str),
+  created_at: time,
+  "os-vol-tenant-attr:tenant_id": opt(str),
+});
+
+export const checkSnapshot: Check<WireSnapshot> = shape<WireSnapshot>({
+  id: str,
+  name: opt(str),
+  description: opt(str),
+  volume_id: str,
+  status: str,
+  size: num,
+  metadata: opt(scalarMap),
+  created_at: time,
+  updated_at: opt(time),
+  "os-extended-snapshot-attributes:progress": opt(str),
+  "os-extended-snapshot-attributes:project_id": opt(str),
+});
+
+const checkUsage = shape<WireQuotaUsage>({
+  limit: num,
+  in_use: num,
+  reserved: opt(num),
+  allocated: opt(num),
+});
+
+/** `quota_set`: bare limits (numbers) or, with `?usage=true`, `{limit, in_use, …}` per key. */
+export const checkQuotaSet: Check<WireQuotaSet> = (v, path) => {
+  const record = shape<WireQuotaSet>({ id: opt(str) })(v, path);
+  for (const [k, x] of Object.entries(record)) {
+    if (x !== null && typeof x === "object") checkUsage(x, `${path}.${k}`);
+  }
+  return record;
+};
+
+/** `{"metadata": {…}}` of a metadata merge. */
+export const checkMetadataBody = shape<{ metadata?: Record<string, string> }>({
+  metadata: opt(scalarMap),
+});
+
+const checkRef = shape<{ id: string; name?: string }>({ id: str, name: opt(str) });
+
+export const checkCatalogService: Check<WireCatalogService> = shape<WireCatalogService>({
+  type: str,
+  endpoints: opt(list(shape<WireCatalogEndpoint>({
+    url: str,
+    interface: str,
+    region: opt(str),
+    region_id: opt(str),
+  }))),
+});
+
+export const checkToken: Check<WireToken> = shape<WireToken>({
+  expires_at: time,
+  methods: opt(list(str)),
+  user: opt(checkRef),
+  project: opt(shape<NonNullable<WireToken["project"]>>({
+    id: str,
+    name: opt(str),
+    domain: opt(shape<{ id?: string; name?: string }>({ id: opt(str), name: opt(str) })),
+  })),
+  domain: opt(checkRef),
+  roles: opt(list(shape<{ id: string; name: string }>({ name: str }))),
+  catalog: opt(list(checkCatalogService)),
+});
+
+export const checkProject: Check<WireProject> = shape<WireProject>({
+  id: str,
+  name: str,
+  domain_id: opt(str),
+  description: opt(str),
+  tags: opt(list(str)),
+  parent_id: opt(str),
+});
+
+export const checkUser: Check<WireUser> = shape<WireUser>({
+  id: str,
+  name: str,
+  domain_id: opt(str),
+  default_project_id: opt(str),
+  description: opt(str),
+});
+
+export const checkRole: Check<WireRole> = shape<WireRole>({
+  id: str,
+  name: str,
+  domain_id: opt(str),
+});
+
+export const checkApplicationCredential: Check<WireApplicationCredential> = shape<
+  WireApplicationCredential
+>({
+  id: str,
+  name: str,
+  description: opt(str),
+  project_id: opt(str),
+  user_id: opt(str),
+  expires_at: opt(time),
+  roles: opt(list(checkRole)),
+  access_rules: opt(list(shape<WireAccessRule>({
+    id: opt(str),
+    path: str,
+    method: str,
+    service: str,
+  }))),
+  secret: opt(str),
+});
+
+const checkVersion = shape<WireVersion>({
+  id: str,
+  status: opt(str),
+  version: opt(str),
+  min_version: opt(str),
+});
+
+/** A version document: `{"version": {…}}`, `{"versions": […]}` or `{"versions": {"values": […]}}`. */
+export const checkVersionDocument: Check<unknown> = (v, path) => {
+  const doc = shape<Record<string, unknown>>({ version: opt(checkVersion) })(v, path);
+  const versions = doc.versions;
+  if (versions === undefined || versions === null) return doc;
+  if (Array.isArray(versions)) list(checkVersion)(versions, "versions");
+  else shape<{ values: WireVersion[] }>({ values: list(checkVersion) })(versions, "versions");
+  return doc;
+};

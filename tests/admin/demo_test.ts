@@ -11,7 +11,7 @@ Deno.test("demoOrchestratorPass creates the demo project's daemon, then changes 
   const summary = await demoOrchestratorPass((t) => lines.push(t), emulator, clock);
   assert.equal(summary.projectId, emulator.seed.demoProjectId);
   assert.equal(summary.accessRules, SNAPSENTRY_ACCESS_RULES.length);
-  assert.equal(summary.firstPassWrites, 2);
+  assert.equal(summary.firstPassWrites, 3, "Secret, Deployment and the NetworkPolicy");
   assert.equal(summary.secondPassWrites, 0);
   assert.equal(summary.secondPassUnchanged, true);
   assert.ok(summary.args.includes("--bind-address"));

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
+import { type LogEntry, MemoryLogger } from "../../src/log.ts";
 import { parse as parseYaml } from "yaml";
 import { deploymentName, LABEL_KEYS, SECRET_KEYS, secretName } from "../../src/k8s/desired.ts";
-import { SNAPSENTRY_ACCESS_RULES } from "../../src/k8s/orchestrator.ts";
+import { accessRulesFor } from "../../src/k8s/orchestrator.ts";
 import type { Deployment } from "../../src/k8s/types.ts";
 import {
   type AdminWorld,
   adminWorld,
+  KUBECONFIG,
   KUBECONFIG_PATH,
   NS,
   openSecretCloud,
@@ -82,10 +84,14 @@ Deno.test("admin orchestrator (CLI, emulated Keystone and Kubernetes)", async (t
     for (const c of creds) {
       assert.equal(c.unrestricted, false);
       assert.deepEqual(c.roleIds.map((id) => w.os.state.roles.get(id)!.name), ["member"]);
+      // The project's own id, never `*`, after /v3/.
       assert.deepEqual(
         c.accessRules.map((r) => ({ service: r.service, method: r.method, path: r.path })),
-        SNAPSENTRY_ACCESS_RULES.map((r) => ({ ...r })),
+        accessRulesFor(c.projectId),
       );
+      // --credential-ttl defaults to 90 days.
+      const ttlDays = (c.expiresAt! - Date.parse("2026-01-15T12:00:00Z")) / 86_400_000;
+      assert.ok(ttlDays > 89.9 && ttlDays <= 90, String(ttlDays));
     }
 
     // The Secret's clouds.yaml authenticates with the app credential and can list volumes.
@@ -131,6 +137,8 @@ Deno.test("admin orchestrator (CLI, emulated Keystone and Kubernetes)", async (t
       "0 */1 * * *",
       "--log-level",
       "info",
+      "--shutdown-timeout",
+      "60s",
     ]);
     assert.ok(!JSON.stringify(dep).includes(webhookPassword));
     assert.deepEqual(c.resources, {
@@ -340,12 +348,12 @@ Deno.test("admin orchestrator: usage and configuration errors exit 2", async (t)
     [
       "neither --incluster nor --kubeconfig",
       ["admin", "orchestrator"],
-      /exactly one of --incluster or --kubeconfig/,
+      /give --incluster, --kubeconfig PATH, or set KUBECONFIG/,
     ],
     [
       "both --incluster and --kubeconfig",
       ["admin", "orchestrator", "--incluster", "--kubeconfig", KUBECONFIG_PATH],
-      /exactly one of --incluster or --kubeconfig/,
+      /give one of --incluster or --kubeconfig PATH, not both/,
     ],
     [
       "a kubeconfig that does not exist",
@@ -441,4 +449,114 @@ Deno.test("admin orchestrator --help lists the Go flags and an example", async (
   }
   assert.match(r.stdout, /Examples:/);
   void TAG;
+});
+
+Deno.test("admin orchestrator reads KUBECONFIG as kubectl does, and --context", async (t) => {
+  const other = KUBECONFIG.replaceAll("emu", "other").replace(
+    "kube.emulator.invalid",
+    "unreachable.invalid",
+  );
+  const run = (w: AdminWorld, argv: string[], env: Record<string, string>) =>
+    w.run([...argv, "--json"], {
+      overrides: { env: { OS_CLIENT_CONFIG_FILE: "/virtual/clouds.yaml", ...env } },
+    });
+  await t.step("a missing file is skipped; the first file's context wins", async () => {
+    const w = adminWorld();
+    taggedProject(w, "alpha");
+    w.files["/virtual/other"] = other;
+    const r = await run(w, ["admin", "orchestrator"], {
+      KUBECONFIG: `/virtual/missing:${KUBECONFIG_PATH}:/virtual/other`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).projects[0].action, "created");
+  });
+  await t.step("--context picks a context of a later file", async () => {
+    const w = adminWorld();
+    taggedProject(w, "alpha");
+    w.files["/virtual/other"] = other;
+    const r = await run(w, ["admin", "orchestrator", "--context", "emu"], {
+      KUBECONFIG: `/virtual/other:${KUBECONFIG_PATH}`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const unknown = await run(w, ["admin", "orchestrator", "--context", "nope"], {
+      KUBECONFIG: `/virtual/other:${KUBECONFIG_PATH}`,
+    });
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.stderr,
+      /Cannot find context "nope" .*defined contexts are "other", "emu"/,
+    );
+  });
+  await t.step("--kubeconfig wins over KUBECONFIG", async () => {
+    const w = adminWorld();
+    taggedProject(w, "alpha");
+    const r = await run(w, ["admin", "orchestrator", "--kubeconfig", KUBECONFIG_PATH], {
+      KUBECONFIG: "/virtual/missing",
+    });
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+Deno.test("admin orchestrator refuses flag combinations that cannot work", async (t) => {
+  const cases: [string, string[], RegExp][] = [
+    ["--dry-run with --interval", ["--dry-run", "--interval", "10m"], /a dry run is one pass/],
+    [
+      "--health-address without --interval",
+      ["--health-address", "0.0.0.0:8081"],
+      /without --interval: a single pass has nothing to probe/,
+    ],
+    ["a bad --health-address", ["--interval", "10m", "--health-address", "8081"], /HOST:PORT/],
+    [
+      "a bad --prometheus-selector",
+      ["--prometheus-selector", "app in (prom)"],
+      /Cannot use --prometheus-selector "app in \(prom\)": expected key=value pairs/,
+    ],
+    ["a bad --rollout-timeout", ["--rollout-timeout", "soon"], /Cannot use --rollout-timeout/],
+    ["--context with --incluster", ["--incluster", "--context", "x"], /--context with --incluster/],
+  ];
+  for (const [name, extra, message] of cases) {
+    await t.step(name, async () => {
+      const w = adminWorld();
+      taggedProject(w, "alpha");
+      const argv = extra.includes("--incluster")
+        ? ["admin", "orchestrator", ...extra]
+        : [...ORCH, ...extra];
+      const r = await w.run(argv);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(w.kube.writeCount, 0);
+    });
+  }
+});
+
+Deno.test("admin orchestrator --interval --health-address serves the loop's probes", async () => {
+  const w = adminWorld();
+  taggedProject(w, "alpha");
+  const controller = new AbortController();
+  const entries: LogEntry[] = [];
+  const answers: Record<string, number> = {};
+  let probing: Promise<void> | undefined;
+  const r = await w.run(
+    [...ORCH, "--interval", "10m", "--health-address", "127.0.0.1:0"],
+    {
+      overrides: {
+        signal: controller.signal,
+        makeLogger: ({ level }) => new MemoryLogger({ level, entries }),
+        writeOut: () => {
+          probing ??= (async () => {
+            const listening = entries.find((e) => e.event === "orchestrator_health_listening");
+            const base = `http://${String(listening?.address)}`;
+            for (const path of ["/healthz", "/readyz"]) {
+              const res = await fetch(`${base}${path}`);
+              await res.body?.cancel();
+              answers[path] = res.status;
+            }
+          })().finally(() => controller.abort());
+        },
+      },
+    },
+  );
+  await probing;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(answers, { "/healthz": 200, "/readyz": 200 });
 });

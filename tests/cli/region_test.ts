@@ -123,10 +123,13 @@ Deno.test("a listed region the catalog lacks is a configuration error too (exit 
       const { run } = regionalCli();
       const r = await run(["--cloud", "prod", "--region", "RegionTwo", ...cmd]);
       assert.equal(r.code, 2, r.stdout + r.stderr);
-      assert.match(r.stderr, /Cannot find a block-storage endpoint .*region "RegionTwo"/);
       assert.match(
         r.stderr,
-        /cloud "prod" in \/virtual\/clouds\.yaml asks for region "RegionTwo" \(from --region\)/,
+        /Cannot find a block-storage endpoint .*region "RegionTwo"\) in cloud "prod": catalog offers .* \(the region came from --region\)/,
+      );
+      assert.match(
+        r.stderr,
+        /hint: set region_name in clouds\.yaml to a region the catalog offers/,
       );
     });
   }

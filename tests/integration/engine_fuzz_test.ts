@@ -17,7 +17,7 @@ import {
   SNAPSHOT_KEYS,
   windowAt,
 } from "../../src/core/mod.ts";
-import type { FaultRule, SnapshotRec, VolumeRec } from "../../src/emulator/mod.ts";
+import type { FaultRule, SnapshotRec } from "../../src/emulator/mod.ts";
 import { AlertQueue, type RunSummary, type SnapshotEngine } from "../../src/exec/mod.ts";
 import { type Harness, harness } from "./harness.ts";
 import { checkSummary, mulberry32, type Rand } from "./fuzz_helpers.ts";

@@ -2,16 +2,11 @@
  * `snapsentry admin`: the administrator's commands, run with an admin profile (`--cloud`).
  *
  * - `list-subscribed-projects`: Keystone projects tagged `snapsentry-enabled` (all pages).
- * - `orchestrator`: one `snapsentry daemon` Deployment per tagged project, each with a
- *   least-privilege application credential in its Secret (Go's flags, go-compatibility.md,
- *   plus role, interval, prune and the child schedules). Exit 0 when every project converged, 1 otherwise, 2 on usage
- *   or configuration errors.
+ * - `orchestrator`: one `snapsentry daemon` Deployment per tagged project (admin_orchestrator.ts).
  * - `metadefs install|show|uninstall`: the Glance metadata definitions for Horizon/Skyline.
  */
 import type { Command } from "commander";
-import { parseSchedule } from "../../daemon/mod.ts";
 import {
-  createAdminIdentity,
   createGlanceMetadefsApi,
   glanceConnection,
   installMetadefs,
@@ -19,244 +14,20 @@ import {
   showMetadefs,
   uninstallMetadefs,
 } from "../../admin/mod.ts";
-import { AuthError, OpenStackHttpError, UsageError } from "../../errors.ts";
-import {
-  type CloudSettings,
-  type ConfigReaders,
-  createKubeFetch,
-  type KubeConfig,
-  KubernetesClient,
-  loadInClusterConfig,
-  loadKubeconfig,
-  ORCHESTRATOR_DEFAULTS,
-  type OrchestratorOptions,
-  type OrchestratorResult,
-  runOrchestrator,
-} from "../../k8s/mod.ts";
-import type { Cloud } from "../../openstack/mod.ts";
+import { AuthError, OpenStackHttpError } from "../../errors.ts";
+import { ORCHESTRATOR_DEFAULTS } from "../../k8s/mod.ts";
 import { cloudFor } from "../cloud.ts";
-import { durationFlag } from "../flags.ts";
 import { table } from "../output.ts";
 import { type CommandContext, withExamples } from "../command.ts";
+import { registerOrchestrator } from "./admin_orchestrator.ts";
+
+export { cloudSettingsOf } from "./admin_orchestrator.ts";
 
 const DEFAULT_TAG = ORCHESTRATOR_DEFAULTS.projectTag;
 
 function forbiddenToList(error: unknown): boolean {
   return (error instanceof AuthError && error.status === 403) ||
     (error instanceof OpenStackHttpError && error.status === 403);
-}
-
-/** The admin profile's Keystone URL, region, interface and CA, for the project clouds.yaml. */
-export function cloudSettingsOf(cloud: Cloud): CloudSettings {
-  const settings: CloudSettings = {
-    authUrl: cloud.config.auth.authUrl,
-    interface: cloud.config.interface,
-  };
-  if (cloud.config.regionName) settings.regionName = cloud.config.regionName;
-  // The loader refuses `verify: false`, so verification is always on; only the CA travels.
-  const cas = cloud.config.tls.caCerts ?? [];
-  if (cas.length > 0) {
-    settings.cacert = {
-      pem: cas.map((c) => (c.endsWith("\n") ? c : `${c}\n`)).join(""),
-      ...(cloud.config.tls.caCertFile ? { sourcePath: cloud.config.tls.caCertFile } : {}),
-    };
-  }
-  return settings;
-}
-
-interface OrchestratorFlags {
-  incluster?: boolean;
-  kubeconfig?: string;
-  controllerRequestsCpu: string;
-  controllerRequestsMemory: string;
-  controllerLimitCpu: string;
-  controllerLimitMemory: string;
-  controllerNamespace: string;
-  workloadSnapsentryImage: string;
-  controllerRole: string;
-  interval?: string;
-  prune?: boolean;
-  createSchedule: string;
-  expireSchedule: string;
-  tag: string;
-  json?: boolean;
-}
-
-function printResult(ctx: CommandContext, result: OrchestratorResult, json: boolean): void {
-  if (json) {
-    ctx.json(result);
-    return;
-  }
-  if (result.error) ctx.out(`Pass failed: ${result.error}`);
-  if (result.projects.length > 0) {
-    ctx.out(
-      table(
-        ["PROJECT ID", "PROJECT NAME", "ACTION", "CHANGES"],
-        result.projects.map((p) => [
-          p.projectId,
-          p.name,
-          p.action,
-          p.action === "failed" ? (p.error ?? "") : (p.changes.join(", ") || "-"),
-        ]),
-      ).trimEnd(),
-    );
-  } else if (!result.error) {
-    ctx.out("No tagged projects and nothing to prune");
-  }
-  for (const o of result.orphans) {
-    ctx.out(
-      `Kept ${o.projectId}${
-        o.name ? ` (${o.name})` : ""
-      }: the project lost its tag; run with --prune to remove its daemon and credential`,
-    );
-  }
-  const count = (a: string) => result.projects.filter((p) => p.action === a).length;
-  ctx.out(
-    `${result.converged ? "Converged" : "Not converged"}: ${count("created")} created, ${
-      count("updated")
-    } updated, ${count("unchanged")} unchanged, ${count("pruned")} pruned, ${
-      count("failed")
-    } failed, ${result.orphans.length} kept without tag`,
-  );
-}
-
-async function kubeConfigFor(ctx: CommandContext, flags: OrchestratorFlags): Promise<KubeConfig> {
-  if (!!flags.incluster === !!flags.kubeconfig) {
-    throw new UsageError(
-      "Cannot choose the Kubernetes configuration: give exactly one of --incluster or --kubeconfig PATH",
-    );
-  }
-  const readers: ConfigReaders = {
-    readTextFile: ctx.deps.readTextFile,
-    env: (name) => ctx.deps.env[name],
-  };
-  // Both loaders throw ConfigError (exit 2) for a missing or unreadable file.
-  return flags.incluster
-    ? await loadInClusterConfig(readers)
-    : await loadKubeconfig(flags.kubeconfig!, readers);
-}
-
-function registerOrchestrator(admin: Command, ctx: CommandContext): void {
-  const d = ORCHESTRATOR_DEFAULTS;
-  const cmd = admin.command("orchestrator")
-    .description(
-      "Run one snapsentry daemon per Keystone project tagged snapsentry-enabled, in Kubernetes: " +
-        "observe, diff, act (one pass, or every --interval)",
-    )
-    .option("--incluster", "use the pod's service account (token, CA, API host from the env)")
-    .option("--kubeconfig <path>", "kubeconfig file (exactly one of this or --incluster)")
-    .option(
-      "--controller-requests-cpu <qty>",
-      "CPU request of each project daemon",
-      d.resources.requestsCpu,
-    )
-    .option(
-      "--controller-requests-memory <qty>",
-      "memory request of each project daemon",
-      d.resources.requestsMemory,
-    )
-    .option(
-      "--controller-limit-cpu <qty>",
-      "CPU limit of each project daemon",
-      d.resources.limitsCpu,
-    )
-    .option(
-      "--controller-limit-memory <qty>",
-      "memory limit of each project daemon",
-      d.resources.limitsMemory,
-    )
-    .option("--controller-namespace <ns>", "namespace of the project daemons", d.namespace)
-    .option("--workload-snapsentry-image <image>", "image of the project daemons", d.image)
-    .option(
-      "--controller-role <role>",
-      "Keystone role the per-project credential carries (never admin unless you ask for it)",
-      d.role,
-    )
-    .option(
-      "--interval <duration>",
-      "reconcile every DURATION, at least 10s (e.g. 10m or 1h30m); default: one pass",
-    )
-    .option("--prune", "remove the daemon, Secret and credential of projects that lost the tag")
-    .option("--create-schedule <cron>", "the daemons' --create-schedule", d.createSchedule)
-    .option("--expire-schedule <cron>", "the daemons' --expire-schedule", d.expireSchedule)
-    .option("--tag <tag>", "Keystone project tag that opts a project in", DEFAULT_TAG)
-    .option("--json", "print the pass result as JSON")
-    .action(async (flags: OrchestratorFlags) => {
-      const intervalMs = flags.interval === undefined
-        ? undefined
-        : durationFlag("--interval", flags.interval, { minMs: 10_000 });
-      // The child daemons would refuse a bad schedule and crash-loop in every project: check the
-      // expressions here with the daemon's own parser, before anything is written.
-      parseSchedule(flags.createSchedule, { flag: "--create-schedule" });
-      parseSchedule(flags.expireSchedule, { flag: "--expire-schedule" });
-      const kubeConfig = await kubeConfigFor(ctx, flags);
-      const globals = ctx.globals();
-      const logger = ctx.logger();
-      const cloud = await cloudFor(ctx);
-      try {
-        const options: OrchestratorOptions = {
-          namespace: flags.controllerNamespace,
-          image: flags.workloadSnapsentryImage,
-          imagePullPolicy: d.imagePullPolicy,
-          role: flags.controllerRole,
-          resources: {
-            requestsCpu: flags.controllerRequestsCpu,
-            requestsMemory: flags.controllerRequestsMemory,
-            limitsCpu: flags.controllerLimitCpu,
-            limitsMemory: flags.controllerLimitMemory,
-          },
-          createSchedule: flags.createSchedule,
-          expireSchedule: flags.expireSchedule,
-          logLevel: d.logLevel,
-          // Webhook settings reach the pods through the Secret, as environment variables.
-          webhook: {
-            ...(globals.webhookUrl ? { url: globals.webhookUrl } : {}),
-            ...(globals.webhookUsername ? { username: globals.webhookUsername } : {}),
-            ...(globals.webhookPassword ? { password: globals.webhookPassword } : {}),
-          },
-          prune: !!flags.prune,
-          projectTag: flags.tag,
-          cloud: cloudSettingsOf(cloud),
-        };
-        if (flags.controllerRole === "admin") {
-          logger.warn("orchestrator_admin_role", {
-            hint:
-              "--controller-role admin gives every project daemon admin rights; member suffices",
-          });
-        }
-        const kube = new KubernetesClient({
-          config: kubeConfig,
-          fetch: createKubeFetch(kubeConfig, ctx.deps.fetch),
-        });
-        const identity = createAdminIdentity({
-          cloud,
-          clock: ctx.deps.clock,
-          logger,
-          fetch: ctx.deps.fetch,
-        });
-        const result = await runOrchestrator(
-          options,
-          { identity, kube, clock: ctx.deps.clock, logger },
-          {
-            ...(intervalMs !== undefined ? { intervalMs } : {}),
-            ...(ctx.deps.signal ? { signal: ctx.deps.signal } : {}),
-            // In a loop every pass is printed; a single pass is printed below.
-            ...(intervalMs !== undefined
-              ? { onPass: (r: OrchestratorResult) => printResult(ctx, r, !!flags.json) }
-              : {}),
-          },
-        );
-        if (intervalMs === undefined) printResult(ctx, result, !!flags.json);
-        ctx.setExitCode(result.converged ? 0 : 1);
-      } finally {
-        cloud.close();
-      }
-    });
-  withExamples(
-    cmd,
-    "snapsentry --cloud snapsentry-admin admin orchestrator --kubeconfig ~/.kube/config",
-    "snapsentry --cloud snapsentry-admin admin orchestrator --incluster --interval 10m --prune",
-  );
 }
 
 function registerListProjects(admin: Command, ctx: CommandContext): void {

@@ -54,7 +54,7 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
     )
     .option(
       "--schedule-timezone <zone>",
-      "IANA zone for schedules without a CRON_TZ= prefix (default UTC)",
+      "IANA zone for schedules without a CRON_TZ= prefix (default: TZ, else the host's zone, else UTC)",
     )
     .option("--run-at-start", "run create and expire once right after start")
     .option(
@@ -79,6 +79,9 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
         ...(flags.scheduleTimezone !== undefined
           ? { scheduleTimezone: flags.scheduleTimezone }
           : {}),
+        // As the Go tool's cron: TZ, then the host's local zone (a CRON_TZ= prefix or the flag win).
+        ...(ctx.deps.env.TZ !== undefined ? { envTimezone: ctx.deps.env.TZ } : {}),
+        hostTimezone: ctx.deps.hostTimezone ?? "UTC",
         runAtStart: flags.runAtStart === true,
         ...(flags.shutdownTimeout !== undefined
           ? {

@@ -22,7 +22,7 @@ export type Obj = {
 };
 
 /** Resources served, by plural name. */
-export type EmulatedResource = "deployments" | "secrets";
+export type EmulatedResource = "deployments" | "secrets" | "networkpolicies";
 /** The verbs of the RBAC model. */
 export type EmulatedVerb = "get" | "list" | "create" | "update" | "delete";
 
@@ -57,4 +57,16 @@ export interface RecordedCall {
 export const KIND: Record<EmulatedResource, { kind: string; group: string; apiVersion: string }> = {
   deployments: { kind: "Deployment", group: "apps", apiVersion: "apps/v1" },
   secrets: { kind: "Secret", group: "", apiVersion: "v1" },
+  networkpolicies: {
+    kind: "NetworkPolicy",
+    group: "networking.k8s.io",
+    apiVersion: "networking.k8s.io/v1",
+  },
+};
+
+/** The URL prefix of each resource's API group and version. */
+export const API_PREFIX: Record<EmulatedResource, string> = {
+  deployments: "/apis/apps/v1",
+  secrets: "/api/v1",
+  networkpolicies: "/apis/networking.k8s.io/v1",
 };

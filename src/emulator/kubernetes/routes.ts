@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import {
+  API_PREFIX,
   type EmulatedResource,
   type EmulatedVerb,
   KIND,
@@ -289,12 +290,7 @@ export function apiRoutes(server: ApiServer, store: ApiStore): Hono {
     return reply(verb === "create" ? 201 : 200, cloneJson(stored));
   };
 
-  for (
-    const [resource, prefix] of [["deployments", "/apis/apps/v1"], [
-      "secrets",
-      "/api/v1",
-    ]] as const
-  ) {
+  for (const [resource, prefix] of Object.entries(API_PREFIX) as [EmulatedResource, string][]) {
     app.all(`${prefix}/namespaces/:ns/${resource}`, (c) => handle(c, resource, "collection"));
     app.all(`${prefix}/namespaces/:ns/${resource}/:name`, (c) => handle(c, resource, "item"));
   }

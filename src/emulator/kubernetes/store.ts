@@ -19,9 +19,22 @@ export class ApiStore {
   /** Pending fault rules; the routes count them down and drop the used-up ones. */
   faults: FaultRule[] = [];
   readonly now: () => string;
+  /**
+   * How Deployments roll out: `ready` (every write is rolled out at once, as if the pods started
+   * and passed their probes instantly) or `pending` (status shows the new generation unavailable
+   * until {@link completeRollout}).
+   */
+  rollout: "ready" | "pending" = "ready";
 
   constructor(now: () => string) {
     this.now = now;
+  }
+
+  /** Marks a Deployment's current generation as rolled out (all replicas updated and ready). */
+  completeRollout(namespace: string, name: string): void {
+    const o = this.objects.get(`deployments/${namespace}/${name}`);
+    if (!o) throw new Error(`no deployments ${namespace}/${name}`);
+    o.status = readyStatus(o);
   }
 
   /** Stored object (a copy), or undefined. */
@@ -65,6 +78,9 @@ export class ApiStore {
       delete body.stringData;
       body.data = data;
       body.type ??= "Opaque";
+    } else if (resource === "networkpolicies") {
+      const spec = body.spec as Record<string, unknown>;
+      spec.policyTypes ??= ["Ingress"];
     } else {
       // Defaults the real server fills in, so a naive full-spec comparison would always differ.
       const spec = body.spec as Record<string, unknown>;
@@ -83,9 +99,28 @@ export class ApiStore {
       const specChanged = !previous ||
         JSON.stringify(previous.spec) !== JSON.stringify(body.spec);
       meta.generation = (previous?.metadata.generation ?? 0) + (specChanged ? 1 : 0);
-      body.status = { observedGeneration: meta.generation, replicas: spec.replicas };
+      body.status = this.rollout === "ready" ? readyStatus(body) : {
+        observedGeneration: meta.generation,
+        replicas: spec.replicas,
+        updatedReplicas: 0,
+        readyReplicas: 0,
+        availableReplicas: 0,
+        unavailableReplicas: spec.replicas,
+      };
     }
     this.objects.set(`${resource}/${namespace}/${meta.name}`, body);
     return body;
   }
+}
+
+/** The status of a Deployment whose current generation is fully rolled out. */
+function readyStatus(o: Obj): Record<string, unknown> {
+  const replicas = (o.spec as { replicas?: number }).replicas ?? 1;
+  return {
+    observedGeneration: o.metadata.generation,
+    replicas,
+    updatedReplicas: replicas,
+    readyReplicas: replicas,
+    availableReplicas: replicas,
+  };
 }

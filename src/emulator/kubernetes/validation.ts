@@ -186,6 +186,7 @@ export function validateObject(
     causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec" });
     return causes;
   }
+  if (resource === "networkpolicies") return [...causes, ...validateNetworkPolicy(spec)];
   const selector = spec.selector as { matchLabels?: Record<string, string> } | undefined;
   const template = spec.template as
     | { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> }
@@ -263,5 +264,40 @@ export function validateObject(
       causes.push(...validateResources(c.resources, `${field}.resources`));
     });
   }
+  return causes;
+}
+
+/** A NetworkPolicy's podSelector and rule peers (label maps) and policy types. */
+function validateNetworkPolicy(spec: Record<string, unknown>): Cause[] {
+  const causes: Cause[] = [];
+  const podSelector = spec.podSelector as { matchLabels?: unknown } | undefined;
+  if (!podSelector || typeof podSelector !== "object") {
+    causes.push({
+      reason: "FieldValueRequired",
+      message: "Required value",
+      field: "spec.podSelector",
+    });
+  } else causes.push(...validateLabels(podSelector.matchLabels, "spec.podSelector.matchLabels"));
+  for (const t of (spec.policyTypes as unknown[] | undefined) ?? []) {
+    if (t !== "Ingress" && t !== "Egress") {
+      causes.push({
+        reason: "FieldValueNotSupported",
+        message: `Unsupported value: "${String(t)}": supported values: "Ingress", "Egress"`,
+        field: "spec.policyTypes",
+      });
+    }
+  }
+  const ingress = (spec.ingress as { from?: { podSelector?: { matchLabels?: unknown } }[] }[]) ??
+    [];
+  ingress.forEach((rule, i) =>
+    (rule.from ?? []).forEach((peer, j) =>
+      causes.push(
+        ...validateLabels(
+          peer.podSelector?.matchLabels,
+          `spec.ingress[${i}].from[${j}].podSelector.matchLabels`,
+        ),
+      )
+    )
+  );
   return causes;
 }

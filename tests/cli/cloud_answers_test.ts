@@ -1,0 +1,56 @@
+/**
+ * Exit codes of what the client finds in a cloud's answers, through the CLI on the emulated
+ * cloud: a malformed answer is a failure (exit 1, `bad_response`), never a raw JavaScript error
+ * and never exit 2; a region the catalog lacks is a configuration error (exit 2).
+ */
+import assert from "node:assert/strict";
+import { stringify as yamlStringify } from "yaml";
+import { emulatedCli } from "../helpers/cli.ts";
+
+Deno.test("status: a token whose expires_at is not a time exits 1 with bad_response", async () => {
+  const c = emulatedCli();
+  const corrupting = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const res = await c.emulator.fetch(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (!url.pathname.endsWith("/auth/tokens")) return res;
+    const body = await res.json();
+    body.token.expires_at = "not-a-time";
+    return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
+  };
+  const r = await c.run(["status"], { fetch: corrupting });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^error: Cannot read the answer to POST http:\/\/emulator\.snapsentry\.invalid\/identity\/v3\/auth\/tokens: token\.expires_at is string "not-a-time", expected an ISO 8601 time \(request id req-[0-9a-f-]+\)/,
+  );
+  assert.doesNotMatch(r.stderr, /RangeError|TypeError|Temporal/);
+});
+
+Deno.test("status: a region the catalog lacks exits 2 naming cloud, region and regions", async () => {
+  const c = emulatedCli();
+  const configs = c.emulator.cloudConfigs();
+  configs.emulator!.region_name = "RegionTwo";
+  const yaml = yamlStringify({ clouds: configs });
+  const r = await c.run(["status"], { readTextFile: () => Promise.resolve(yaml) });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /region "RegionTwo"\) in cloud "emulator": catalog offers /);
+  assert.match(r.stderr, /hint: set region_name in clouds\.yaml to a region .* \("RegionOne"\)/);
+});
+
+Deno.test("status: a volume name with terminal escapes prints inert; --json keeps it exact", async () => {
+  const c = emulatedCli();
+  const name = "db\x1b[2J\x1b]0;pwned\x07\nOK fake";
+  c.emulator.addVolume(c.emulator.seed.demoProjectId, {
+    name,
+    metadata: {
+      "x-snapsentry-managed": "true",
+      "x-snapsentry-daily-enabled": "true",
+    },
+  });
+  const text = await c.run(["status"]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.ok(!text.stdout.includes("\x1b"), "no raw ESC on stdout");
+  assert.ok(text.stdout.includes(String.raw`db\x1b[2J\x1b]0;pwned\x07\nOK fake`), text.stdout);
+  const json = await c.run(["status", "--json"]);
+  assert.equal(JSON.parse(json.stdout).entries[0].volume_name, name);
+});
