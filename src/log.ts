@@ -5,6 +5,13 @@
  *
  * Backed by LogTape. The rest of the code depends only on the small `Logger` interface below, so
  * tests inject `MemoryLogger` and assert on events.
+ *
+ * Under systemd, when stderr is the journal stream systemd names in `JOURNAL_STREAM`
+ * (`<device>:<inode>`, see systemd.exec(5)), each line starts with its syslog priority (`<3>`
+ * error, `<4>` warn, `<6>` info, `<7>` debug). journald strips the prefix and files the line at
+ * that priority (`SyslogLevelPrefix=`, on by default), so `journalctl -p warning` works. The
+ * check compares stderr's device and inode, so a child whose stderr was redirected elsewhere gets
+ * plain lines.
  */
 import {
   configureSync,
@@ -103,6 +110,43 @@ export interface CreateLoggerOptions {
   format?: LogFormat;
   /** Where each formatted line goes (without its newline). Default: stderr. */
   write?: (line: string) => void;
+  /**
+   * Prefix each line with its syslog priority for journald. Default: when writing to stderr and
+   * stderr is the journal stream (`journalStreamIsStderr()`).
+   */
+  priorityPrefix?: boolean;
+}
+
+/** syslog(3) priorities of our levels, as journald reads them from a `<N>` prefix. */
+export const SYSLOG_PRIORITY: Readonly<Record<Level, number>> = {
+  error: 3,
+  warn: 4,
+  info: 6,
+  debug: 7,
+};
+
+/**
+ * Whether `journalStream` (the value of JOURNAL_STREAM, `<device>:<inode>` in decimal) names the
+ * file `stat` describes (stderr's).
+ */
+export function isJournalStream(
+  journalStream: string | undefined,
+  stat: { dev: number; ino: number | null } | undefined,
+): boolean {
+  const m = /^(\d+):(\d+)$/.exec(journalStream?.trim() ?? "");
+  if (!m || !stat || stat.ino === null) return false;
+  return Number(m[1]) === stat.dev && Number(m[2]) === stat.ino;
+}
+
+/** True when this process's stderr is the journal stream systemd set up (Linux only). */
+export function journalStreamIsStderr(): boolean {
+  try {
+    const stream = Deno.env.get("JOURNAL_STREAM");
+    if (!stream || Deno.build.os !== "linux") return false;
+    return isJournalStream(stream, Deno.statSync("/proc/self/fd/2"));
+  } catch {
+    return false; // no permission to read the variable or /proc: plain lines
+  }
 }
 
 const encoder = new TextEncoder();
@@ -119,9 +163,11 @@ export function writeStderrLine(line: string): void {
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const format = options.format ?? "json";
   const write = options.write ?? writeStderrLine;
+  const prefix = options.priorityPrefix ?? (options.write === undefined && journalStreamIsStderr());
   const sink = (record: LogRecord) => {
     const entry = toEntry(record);
-    write(format === "logfmt" ? formatLogfmt(entry) : formatJson(entry));
+    const line = format === "logfmt" ? formatLogfmt(entry) : formatJson(entry);
+    write(prefix ? `<${SYSLOG_PRIORITY[entry.level]}>${line}` : line);
   };
   configureSync({
     reset: true,

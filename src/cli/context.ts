@@ -26,9 +26,15 @@ export interface CliDeps {
   onSignal?: (handler: (signal: "SIGINT" | "SIGTERM") => void) => () => void;
 }
 
+/** Where `--region` came from: the flag, its openstackclient alias, or a variable. */
+export type RegionOrigin = "--region" | "--os-region-name" | "SNAPSENTRY_REGION" | "OS_REGION_NAME";
+
 /** Options every command shares (the Go tool's global flags, plus ours). */
 export interface GlobalOptions {
   cloud?: string;
+  /** `--region`: must be one of the cloud's regions when clouds.yaml lists them. */
+  region?: string;
+  regionFrom?: RegionOrigin;
   logLevel: Level;
   logFormat: LogFormat;
   /** `--timeout` in milliseconds; 0 = none. */

@@ -3,12 +3,13 @@
  * the mapping from outcomes and errors to exit codes (0 ok, 1 the run did its work but something
  * failed, 2 usage or configuration error). Commands return or throw; only `runCli` picks the code.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, Help, Option } from "commander";
+import { BUILD_INFO } from "../build_info.ts";
 import { describeError, exitCodeFor, SnapsentryError, UsageError } from "../errors.ts";
-import { type Level, type LogFormat, type Logger, parseLevel } from "../log.ts";
+import { type Level, LEVELS, type LogFormat, type Logger, parseLevel } from "../log.ts";
 import { registerSecret } from "../redact.ts";
 import { type CommandContext, withExamples } from "./command.ts";
-import type { CliDeps, GlobalOptions } from "./context.ts";
+import type { CliDeps, GlobalOptions, RegionOrigin } from "./context.ts";
 import { timeoutFlag } from "./flags.ts";
 import { toJson } from "./output.ts";
 import { COMMANDS } from "./commands/mod.ts";
@@ -18,35 +19,68 @@ function parseFormat(value: string): LogFormat {
   throw new UsageError(`Cannot use --log-format "${value}": expected "json" or "logfmt"`);
 }
 
-/** Resolves the global flags, falling back to SNAPSENTRY_* variables (and OS_CLOUD for --cloud). */
+/** The global flags once resolved, plus what is worth a warning once the logger exists. */
+export interface ResolvedGlobals extends GlobalOptions {
+  /** Log events to write at warn level as soon as the logger exists. */
+  warnings: { event: string; fields: Record<string, unknown> }[];
+}
+
+/**
+ * Resolves the global flags, falling back to SNAPSENTRY_* variables (OS_CLOUD for --cloud, and
+ * OS_REGION_NAME for --region as python-openstackclient reads it). `--os-cloud` and
+ * `--os-region-name` are openstackclient's spellings of `--cloud` and `--region`.
+ */
 export function resolveGlobals(
   opts: Record<string, unknown>,
   env: Record<string, string | undefined>,
-): GlobalOptions {
-  const pick = (flag: unknown, ...vars: string[]): string | undefined => {
-    if (typeof flag === "string" && flag !== "") return flag;
+): ResolvedGlobals {
+  const given = (v: unknown): v is string => typeof v === "string" && v !== "";
+  const fromEnv = (...vars: string[]): { value: string; from: string } | undefined => {
     for (const v of vars) {
       const value = env[v];
-      if (value !== undefined && value !== "") return value;
+      if (value !== undefined && value !== "") return { value, from: v };
     }
     return undefined;
   };
-  let logLevel: Level;
-  const levelText = pick(opts.logLevel, "SNAPSENTRY_LOG_LEVEL") ?? "info";
-  try {
-    logLevel = parseLevel(levelText);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  const pick = (flag: unknown, ...vars: string[]): string | undefined =>
+    given(flag) ? flag : fromEnv(...vars)?.value;
+  const warnings: ResolvedGlobals["warnings"] = [];
+  // An unknown level (`trace`, `verbose`) falls back to info with one warning, as the Go tool's
+  // logger did, so a leftover SNAPSENTRY_LOG_LEVEL never stops a run.
+  let logLevel: Level = "info";
+  const levelText = pick(opts.logLevel, "SNAPSENTRY_LOG_LEVEL");
+  if (levelText !== undefined) {
+    try {
+      logLevel = parseLevel(levelText);
+    } catch {
+      warnings.push({
+        event: "log_level_unknown",
+        fields: { value: levelText, used: "info", expected: LEVELS.join(", ") },
+      });
+    }
   }
   const webhookPassword = pick(opts.webhookPassword, "SNAPSENTRY_WEBHOOK_PASSWORD");
   registerSecret(webhookPassword);
-  const globals: GlobalOptions = {
+  const globals: ResolvedGlobals = {
     logLevel,
     logFormat: parseFormat(pick(opts.logFormat, "SNAPSENTRY_LOG_FORMAT") ?? "json"),
     timeoutMs: timeoutFlag(pick(opts.timeout, "SNAPSENTRY_TIMEOUT") ?? "0"),
+    warnings,
   };
-  const cloud = pick(opts.cloud, "SNAPSENTRY_CLOUD", "OS_CLOUD");
+  const cloud = given(opts.cloud) ? opts.cloud : pick(opts.osCloud, "SNAPSENTRY_CLOUD", "OS_CLOUD");
   if (cloud !== undefined) globals.cloud = cloud;
+  let region: { value: string; from: RegionOrigin } | undefined;
+  if (given(opts.region)) region = { value: opts.region, from: "--region" };
+  else if (given(opts.osRegionName)) {
+    region = { value: opts.osRegionName, from: "--os-region-name" };
+  } else {
+    const e = fromEnv("SNAPSENTRY_REGION", "OS_REGION_NAME");
+    if (e) region = { value: e.value, from: e.from as RegionOrigin };
+  }
+  if (region) {
+    globals.region = region.value;
+    globals.regionFrom = region.from;
+  }
   const webhookUrl = pick(opts.webhookUrl, "SNAPSENTRY_WEBHOOK_URL");
   if (webhookUrl !== undefined) globals.webhookUrl = webhookUrl;
   const webhookUsername = pick(opts.webhookUsername, "SNAPSENTRY_WEBHOOK_USERNAME");
@@ -55,12 +89,37 @@ export function resolveGlobals(
   return globals;
 }
 
+/**
+ * Help that shows what a command accepts: the options of its parent groups (`subscribe`'s
+ * `--volume-id`, `--retention`, … under `subscribe daily`) among its own, and the root's options
+ * (`--cloud`, `--log-level`, …) as "Global Options".
+ */
+const HELP_CONFIG: Partial<Help> = {
+  showGlobalOptions: true,
+  visibleOptions(cmd: Command): Option[] {
+    const own = Help.prototype.visibleOptions.call(this, cmd);
+    const inherited: Option[] = [];
+    for (let a = cmd.parent; a?.parent; a = a.parent) {
+      inherited.push(...a.options.filter((o) => !o.hidden));
+    }
+    const helpAt = own.findIndex((o) => o.long === "--help");
+    if (helpAt < 0) return [...own, ...inherited];
+    return [...own.slice(0, helpAt), ...inherited, ...own.slice(helpAt)];
+  },
+  visibleGlobalOptions(cmd: Command): Option[] {
+    if (!cmd.parent) return [];
+    let root = cmd.parent;
+    while (root.parent) root = root.parent;
+    return root.options.filter((o) => !o.hidden);
+  },
+};
+
 /** Builds the program. Exposed for tests that inspect help text. */
 export function buildProgram(
   deps: CliDeps,
   state: { exitCode: number; logger?: Logger; logLevel?: Level },
 ): Command {
-  let globals: GlobalOptions | undefined;
+  let globals: ResolvedGlobals | undefined;
   let logger: Logger | undefined;
   const ctx: CommandContext = {
     deps,
@@ -86,10 +145,26 @@ export function buildProgram(
         "snapshots when a window is due, deletion when they expire",
     )
     .addOption(
-      new Option("--cloud <name>", "clouds.yaml profile (env SNAPSENTRY_CLOUD, then OS_CLOUD)"),
+      new Option(
+        "--cloud <name>",
+        "clouds.yaml cloud; alias --os-cloud (env SNAPSENTRY_CLOUD, then OS_CLOUD)",
+      ),
+    )
+    .addOption(new Option("--os-cloud <name>", "openstackclient's name for --cloud").hideHelp())
+    .addOption(
+      new Option(
+        "--region <name>",
+        "region of the cloud; alias --os-region-name (env SNAPSENTRY_REGION, then OS_REGION_NAME)",
+      ),
     )
     .addOption(
-      new Option("--log-level <level>", "debug, info, warn or error (env SNAPSENTRY_LOG_LEVEL)"),
+      new Option("--os-region-name <name>", "openstackclient's name for --region").hideHelp(),
+    )
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        "debug, info, warn or error; anything else means info (env SNAPSENTRY_LOG_LEVEL)",
+      ),
     )
     .addOption(
       new Option("--log-format <format>", "json or logfmt (env SNAPSENTRY_LOG_FORMAT)"),
@@ -116,8 +191,10 @@ export function buildProgram(
         "basic-auth password for the webhook; prefer env SNAPSENTRY_WEBHOOK_PASSWORD",
       ),
     )
+    .version(BUILD_INFO.version, "-V, --version", "print the version and exit")
     .showSuggestionAfterError(true)
     .exitOverride()
+    .configureHelp(HELP_CONFIG)
     .configureOutput({
       writeOut: (s) => deps.writeOut(s),
       writeErr: (s) => deps.writeErr(s),
@@ -125,6 +202,7 @@ export function buildProgram(
     .hook("preAction", (_root, action) => {
       globals = resolveGlobals(action.optsWithGlobals(), deps.env);
       logger = deps.makeLogger({ level: globals.logLevel, format: globals.logFormat });
+      for (const w of globals.warnings) logger.warn(w.event, w.fields);
       state.logger = logger;
       state.logLevel = globals.logLevel;
     });
@@ -138,7 +216,7 @@ export function buildProgram(
   // Every subcommand shares the error handling and output configuration of the root.
   const configure = (cmd: Command) => {
     for (const sub of cmd.commands) {
-      sub.exitOverride().configureOutput({
+      sub.exitOverride().configureHelp(HELP_CONFIG).configureOutput({
         writeOut: (s) => deps.writeOut(s),
         writeErr: (s) => deps.writeErr(s),
       }).showSuggestionAfterError(true);

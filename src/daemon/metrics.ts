@@ -4,18 +4,33 @@
  * view on every scrape, so series of volumes that disappeared (or lost their policy) vanish by
  * themselves.
  *
+ * Label names never collide with the labels Prometheus attaches to every target (`job`,
+ * `instance`, and the Prometheus Operator's `namespace`, `service`, `pod`, `container`,
+ * `endpoint`): a colliding label is renamed `exported_<name>` at ingestion, and an alert on it then
+ * matches nothing. So the snapsentry job of a run is the label `run` ("create", "expire").
+ *
+ * Freshness is a timestamp (`snapsentry_newest_snapshot_timestamp_seconds`, Prometheus's
+ * convention for "when did X last happen") beside the policy's interval, so an alert is
+ * `time() - timestamp > 2 * interval`. The age gauge this replaced is gone: it was computed at
+ * scrape time (so it said nothing between scrapes), and its +Inf for "no snapshot yet" broke
+ * every sum and average over it. A policy with no snapshot yet has no timestamp series; alert on
+ * it with `interval unless timestamp`.
+ *
  * `snapsentry_run_duration_seconds` is a histogram (buckets below), so both "how long do runs
- * take" and "how long did the last run take" (`rate(_sum)/rate(_count)`) can be answered.
+ * take" and "how long did the last run take" (`rate(_sum)/rate(_count)`) can be answered. The
+ * `process_*` families are the ones Prometheus client libraries export, read from /proc on Linux.
  */
-import type { FreshnessEntry, JobName, RunResult } from "../exec/mod.ts";
+import type { AlertState, FreshnessEntry, JobName, RunReport, RunResult } from "../exec/mod.ts";
 import { redactText } from "../redact.ts";
-import type { RunRecord } from "./scheduler.ts";
+import { type ProcessStats, readProcessStats } from "./process_stats.ts";
+import type { JobStatus, RunRecord } from "./scheduler.ts";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Upper bounds (seconds) of the run duration histogram. */
 export const DURATION_BUCKETS_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600] as const;
 
+/** The runs (the daemon's two jobs); the label is `run`, never `job` (see the module doc). */
 const JOBS: readonly JobName[] = ["create", "expire"];
 const RESULTS: readonly RunResult[] = ["ok", "partial", "failed"];
 
@@ -62,6 +77,15 @@ interface Histogram {
   count: number;
 }
 
+/** Project quota and the steady-state forecast of what the policies hold (`plan --days`). */
+export interface QuotaView {
+  /** Cinder's limit; -1 means unlimited. */
+  limit: number;
+  inUse: number;
+  /** Snapshots (or gigabytes) the current policies hold at once in steady state. */
+  forecast: number;
+}
+
 /** The process's view needed at scrape time. */
 export interface ScrapeInput {
   now: Temporal.Instant;
@@ -70,6 +94,12 @@ export interface ScrapeInput {
   freshness: FreshnessEntry[] | null;
   requestStats: { byMethodStatus: Record<string, number> };
   build: { version: string; commit: string; buildDate: string };
+  /** The scheduler's jobs (next runs, run in flight), when the caller passes them. */
+  jobs?: Pick<JobStatus, "job" | "running" | "nextRuns" | "skippedOverlaps">[];
+  /** The webhook alert queue's delivery state, when webhooks are configured. */
+  alerts?: AlertState;
+  /** Quota and forecast per resource, when the daemon has read them. */
+  quota?: Partial<Record<"snapshots" | "gigabytes", QuotaView>>;
 }
 
 /** Splits a request-stats key such as "GET 200" (also "GET:200", "GET/200") into labels. */
@@ -82,16 +112,23 @@ export function splitMethodStatus(key: string): { method: string; status: string
 /** Counters accumulated from finished runs, plus rendering. */
 export class DaemonMetrics {
   readonly perVolume: boolean;
+  readonly #processStats: () => ProcessStats;
   #runs = new Map<string, number>();
-  /** Failed runs by job and error code. */
+  /** Failed runs by run and error code. */
   #failures = new Map<string, number>();
+  /** Failed actions by run, kind and error code (quota_exceeded, wait_timeout, …). */
+  #actionFailures = new Map<string, number>();
   #duration: Record<JobName, Histogram>;
   #lastSuccess: Partial<Record<JobName, number>> = {};
+  #lastRun: Partial<Record<JobName, number>> = {};
   #lastDurationSeconds: Partial<Record<JobName, number>> = {};
+  /** Zombies the last run of each job found and could not clean. */
+  #zombiesLeft: Record<JobName, number> = { create: 0, expire: 0 };
   #snapshots = { created: 0, adopted: 0, deleted: 0, failed: 0, zombiesCleaned: 0 };
 
-  constructor(options: { perVolume?: boolean } = {}) {
+  constructor(options: { perVolume?: boolean; processStats?: () => ProcessStats } = {}) {
     this.perVolume = options.perVolume ?? true;
+    this.#processStats = options.processStats ?? readProcessStats;
     const empty = (): Histogram => ({
       buckets: DURATION_BUCKETS_SECONDS.map(() => 0),
       sum: 0,
@@ -100,8 +137,8 @@ export class DaemonMetrics {
     this.#duration = { create: empty(), expire: empty() };
   }
 
-  /** Adds a finished run to the counters. */
-  recordRun(record: RunRecord): void {
+  /** Adds a finished run to the counters; with its report, also its failed actions. */
+  recordRun(record: RunRecord, report?: RunReport): void {
     const key = `${record.job}\u0000${record.result}`;
     this.#runs.set(key, (this.#runs.get(key) ?? 0) + 1);
     if (record.result === "failed") {
@@ -116,9 +153,9 @@ export class DaemonMetrics {
     h.sum += seconds;
     h.count++;
     this.#lastDurationSeconds[record.job] = seconds;
-    if (record.result !== "failed") {
-      this.#lastSuccess[record.job] = Date.parse(record.finishedAt) / 1000;
-    }
+    const finished = Date.parse(record.finishedAt) / 1000;
+    this.#lastRun[record.job] = finished;
+    if (record.result !== "failed") this.#lastSuccess[record.job] = finished;
     const c = record.counts;
     if (c) {
       this.#snapshots.created += c.created;
@@ -126,6 +163,17 @@ export class DaemonMetrics {
       this.#snapshots.deleted += c.deleted;
       this.#snapshots.failed += c.failed;
       this.#snapshots.zombiesCleaned += c.zombiesCleaned;
+    }
+    if (report) {
+      let zombiesLeft = 0;
+      for (const a of report.summary.actions) {
+        if (a.kind === "zombie" && (a.status === "failed" || a.status === "pending")) zombiesLeft++;
+        if (a.status !== "failed" || a.cleanup) continue;
+        const k = `${record.job}\u0000${a.kind}\u0000${a.errorCode ?? "unknown"}`;
+        this.#actionFailures.set(k, (this.#actionFailures.get(k) ?? 0) + 1);
+      }
+      // A run that failed as a whole saw nothing: keep the last count it could make.
+      if (record.result !== "failed") this.#zombiesLeft[record.job] = zombiesLeft;
     }
   }
 
@@ -136,6 +184,13 @@ export class DaemonMetrics {
       const f = new Family(name, type, help);
       families.push(f);
       return f;
+    };
+    const perRun = (name: string, help: string, values: Partial<Record<JobName, number>>) => {
+      const f = fam(name, "gauge", help);
+      for (const run of JOBS) {
+        const v = values[run];
+        if (v !== undefined) f.sample(v, { run });
+      }
     };
 
     fam("snapsentry_up", "gauge", "1 while the daemon is serving").sample(1);
@@ -151,57 +206,85 @@ export class DaemonMetrics {
       deno: typeof Deno !== "undefined" ? Deno.version.deno : "unknown",
     });
 
-    const runs = fam("snapsentry_runs_total", "counter", "Finished runs by job and result");
-    for (const job of JOBS) {
+    const runs = fam("snapsentry_runs_total", "counter", "Finished runs by run and result");
+    for (const run of JOBS) {
       for (const result of RESULTS) {
-        runs.sample(this.#runs.get(`${job}\u0000${result}`) ?? 0, { job, result });
+        runs.sample(this.#runs.get(`${run}\u0000${result}`) ?? 0, { run, result });
       }
     }
 
     const failures = fam(
       "snapsentry_run_failures_total",
       "counter",
-      "Runs that failed as a whole, by job and error code (auth_error, transport_error, …)",
+      "Runs that failed as a whole, by run and error code (auth_error, transport_error, …)",
     );
     for (const [key, n] of [...this.#failures].sort(([a], [b]) => a.localeCompare(b))) {
-      const [job, code] = key.split("\u0000");
-      failures.sample(n, { job: job!, code: code! });
+      const [run, code] = key.split("\u0000");
+      failures.sample(n, { run: run!, code: code! });
+    }
+
+    const actionFailures = fam(
+      "snapsentry_action_failures_total",
+      "counter",
+      "Failed actions by run, kind (create, expire, zombie, dedupe) and code (quota_exceeded, …)",
+    );
+    for (const [key, n] of [...this.#actionFailures].sort(([a], [b]) => a.localeCompare(b))) {
+      const [run, kind, code] = key.split("\u0000");
+      actionFailures.sample(n, { run: run!, kind: kind!, code: code! });
     }
 
     const dur = fam(
       "snapsentry_run_duration_seconds",
       "histogram",
-      "Duration of finished runs by job",
+      "Duration of finished runs by run",
     );
-    for (const job of JOBS) {
-      const h = this.#duration[job];
+    for (const run of JOBS) {
+      const h = this.#duration[run];
       DURATION_BUCKETS_SECONDS.forEach((le, i) =>
-        dur.sample(h.buckets[i]!, { job, le: String(le) }, "_bucket")
+        dur.sample(h.buckets[i]!, { run, le: String(le) }, "_bucket")
       );
-      dur.sample(h.count, { job, le: "+Inf" }, "_bucket");
-      dur.sample(h.sum, { job }, "_sum");
-      dur.sample(h.count, { job }, "_count");
+      dur.sample(h.count, { run, le: "+Inf" }, "_bucket");
+      dur.sample(h.sum, { run }, "_sum");
+      dur.sample(h.count, { run }, "_count");
     }
 
-    const lastDur = fam(
+    perRun(
       "snapsentry_last_run_duration_seconds",
-      "gauge",
-      "Duration of the last finished run by job",
+      "Duration of the last finished run by run",
+      this.#lastDurationSeconds,
     );
-    for (const job of JOBS) {
-      const v = this.#lastDurationSeconds[job];
-      if (v !== undefined) lastDur.sample(v, { job });
-    }
-
-    const last = fam(
+    perRun(
+      "snapsentry_last_run_timestamp_seconds",
+      "Unix time of the end of the last finished run (any result), by run",
+      this.#lastRun,
+    );
+    perRun(
       "snapsentry_last_success_timestamp_seconds",
-      "gauge",
-      "Unix time of the end of the last run that was not failed, by job",
+      "Unix time of the end of the last run that was not failed, by run",
+      this.#lastSuccess,
     );
-    for (const job of JOBS) {
-      const v = this.#lastSuccess[job];
-      if (v !== undefined) last.sample(v, { job });
+    if (input.jobs) {
+      const next: Partial<Record<JobName, number>> = {};
+      const running: Partial<Record<JobName, number>> = {};
+      const skipped = fam(
+        "snapsentry_skipped_runs_total",
+        "counter",
+        "Scheduled runs skipped because the previous run of the same job was still going",
+      );
+      for (const j of input.jobs) {
+        const at = j.nextRuns[0] === undefined ? NaN : Date.parse(j.nextRuns[0]);
+        if (!Number.isNaN(at)) next[j.job] = at / 1000;
+        running[j.job] = j.running ? 1 : 0;
+        skipped.sample(j.skippedOverlaps, { run: j.job });
+      }
+      perRun("snapsentry_next_run_timestamp_seconds", "Unix time of the next scheduled run", next);
+      perRun("snapsentry_run_in_progress", "1 while a run of this job is going", running);
     }
+    perRun(
+      "snapsentry_zombies_uncleaned",
+      "Zombie snapshots (error, stuck creating) the last run found and could not clean",
+      this.#zombiesLeft,
+    );
 
     const s = this.#snapshots;
     fam("snapsentry_snapshots_created_total", "counter", "Snapshots created").sample(s.created);
@@ -242,16 +325,56 @@ export class DaemonMetrics {
       )
     ) api.sample(n, { method, status });
 
-    if (this.perVolume) {
-      const age = fam(
-        "snapsentry_newest_snapshot_age_seconds",
+    if (input.alerts) {
+      const a = input.alerts;
+      const sent = fam(
+        "snapsentry_webhook_alerts_total",
+        "counter",
+        "Webhook alerts by outcome: sent, failed (retries ran out), dropped (queue full), abandoned (at exit)",
+      );
+      for (
+        const [result, n] of Object.entries({
+          sent: a.sent,
+          failed: a.failed,
+          dropped: a.dropped,
+          abandoned: a.abandoned,
+        })
+      ) sent.sample(n, { result });
+      fam("snapsentry_webhook_alerts_queued", "gauge", "Webhook alerts waiting for delivery")
+        .sample(a.queued);
+    }
+
+    if (input.quota) {
+      const limit = fam(
+        "snapsentry_quota_limit",
         "gauge",
-        "Age of the newest available snapshot per volume and policy; +Inf when there is none yet",
+        "The project's Cinder quota by resource (snapshots, gigabytes); -1 = unlimited",
+      );
+      const inUse = fam("snapsentry_quota_in_use", "gauge", "Cinder quota usage by resource");
+      const forecast = fam(
+        "snapsentry_quota_forecast",
+        "gauge",
+        "What the current policies hold at once in steady state, by resource (plan --days)",
+      );
+      for (const resource of ["snapshots", "gigabytes"] as const) {
+        const q = input.quota[resource];
+        if (!q) continue;
+        limit.sample(q.limit, { resource });
+        inUse.sample(q.inUse, { resource });
+        forecast.sample(q.forecast, { resource });
+      }
+    }
+
+    if (this.perVolume) {
+      const newest = fam(
+        "snapsentry_newest_snapshot_timestamp_seconds",
+        "gauge",
+        "Unix time the newest available snapshot of the volume and policy was created; absent when there is none yet",
       );
       const interval = fam(
         "snapsentry_policy_interval_seconds",
         "gauge",
-        "The policy's expected snapshot interval; alert when age > 2 * interval",
+        "The policy's expected snapshot interval; alert when time() - newest > 2 * interval",
       );
       const seen = new Set<string>();
       for (const e of input.freshness ?? []) {
@@ -260,14 +383,50 @@ export class DaemonMetrics {
         seen.add(id);
         const labels = { volume_id: e.volumeId, policy: e.policy };
         const at = e.newestSnapshotAt === null ? NaN : Date.parse(e.newestSnapshotAt);
-        const ageSeconds = Number.isNaN(at)
-          ? Infinity
-          : Math.max(0, (input.now.epochMilliseconds - at) / 1000);
-        age.sample(ageSeconds, labels);
+        if (!Number.isNaN(at)) newest.sample(at / 1000, labels);
         interval.sample(e.intervalSeconds, labels);
       }
     }
 
+    this.#renderProcess(fam);
     return families.map((f) => f.lines.join("\n")).join("\n") + "\n";
+  }
+
+  #renderProcess(fam: (n: string, t: "counter" | "gauge", h: string) => Family): void {
+    let p: ProcessStats;
+    try {
+      p = this.#processStats();
+    } catch {
+      return;
+    }
+    const one = (name: string, type: "counter" | "gauge", help: string, v: number | undefined) => {
+      if (v !== undefined && Number.isFinite(v)) fam(name, type, help).sample(v);
+    };
+    one(
+      "process_cpu_seconds_total",
+      "counter",
+      "Total user and system CPU time spent in seconds",
+      p.cpuSecondsTotal,
+    );
+    one("process_open_fds", "gauge", "Number of open file descriptors", p.openFds);
+    one("process_max_fds", "gauge", "Maximum number of open file descriptors", p.maxFds);
+    one(
+      "process_virtual_memory_bytes",
+      "gauge",
+      "Virtual memory size in bytes",
+      p.virtualMemoryBytes,
+    );
+    one(
+      "process_resident_memory_bytes",
+      "gauge",
+      "Resident memory size in bytes",
+      p.residentMemoryBytes,
+    );
+    one(
+      "process_start_time_seconds",
+      "gauge",
+      "Start time of the process since unix epoch in seconds",
+      p.startTimeSeconds,
+    );
   }
 }

@@ -13,7 +13,10 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { Secret } from "kubernetes-models/v1/Secret";
+import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { deploymentName } from "./desired.ts";
 import { desiredDeployment, withSpecHash } from "./desired_deployment.ts";
 import { desiredNetworkPolicy } from "./desired_network.ts";
@@ -30,7 +33,11 @@ const MODELS: Record<string, Model> = {
   Role,
   RoleBinding,
   Secret,
+  Service,
   ServiceAccount,
+  // The Prometheus Operator's kinds (prometheusrule.yaml, servicemonitor.yaml).
+  PrometheusRule,
+  ServiceMonitor,
 };
 
 function validate(object: Record<string, unknown>, where: string): void {

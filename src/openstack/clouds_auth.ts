@@ -165,6 +165,24 @@ function need(ctx: Ctx, authType: string, field: string, extra = ""): never {
   );
 }
 
+/** An auth_url must be an http(s) URL: a typo is a configuration error, not a failed request. */
+function checkAuthUrl(authUrl: string, ctx: Ctx): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(authUrl);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "") return;
+  throw new ConfigError(
+    `Cannot use auth_url "${authUrl}" of cloud "${ctx.cloud}" in ${ctx.where}: it is not an http(s) URL`,
+    {
+      code: "invalid_auth_url",
+      hint: "set auth.auth_url to the Keystone URL, such as https://keystone.example.com:5000/v3",
+    },
+  );
+}
+
 function buildScope(auth: Dict, ctx: Ctx, authType: string): AuthScope {
   const s: AuthScope = {};
   const projectId = str(auth.project_id);
@@ -218,6 +236,7 @@ export function _buildAuth(c: Dict, ctx: Ctx): CloudAuth {
   }
   const authUrl = str(auth.auth_url);
   if (!authUrl) need(ctx, declared, "auth_url");
+  checkAuthUrl(authUrl, ctx);
   const user = () => {
     const u: {
       userId?: string;

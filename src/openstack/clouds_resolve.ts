@@ -1,8 +1,9 @@
 /**
  * Resolving one cloud (pure: file contents and the environment in, a `CloudConfig` out): choosing
- * the cloud, secure.yaml merged over clouds.yaml, `profile:` from clouds-public.yaml, a cloud made
- * of `OS_*` variables, regions, the interface, TLS settings, timeouts and the block-storage
- * per-service keys. The auth section is built by clouds_auth.ts.
+ * the cloud, secure.yaml merged over clouds.yaml, `profile:` from clouds-public.yaml or the built-in
+ * vendor profiles (clouds_vendors.ts), a cloud made of `OS_*` variables, regions, `{region_name}`
+ * in `auth_url`, the interface, TLS settings, timeouts and the block-storage per-service keys. The
+ * auth section is built by clouds_auth.ts.
  *
  * @module
  */
@@ -10,9 +11,27 @@ import { parseBool, PolicyValueError } from "../core/mod.ts";
 import { ConfigError } from "../errors.ts";
 import { isSecretKey, registerSecret } from "../redact.ts";
 import { BLOCK_STORAGE_ALIASES, type EndpointInterface, normaliseInterface } from "./catalog.ts";
-import { type Ctx, type Dict, isDict, quoteList, str } from "./_clouds_shared.ts";
+import {
+  type Ctx,
+  deepMerge,
+  type Dict,
+  isDict,
+  normaliseKeys,
+  quoteList,
+  str,
+} from "./_clouds_shared.ts";
 import { _buildAuth, _fixUp, type CloudAuth } from "./clouds_auth.ts";
 import { type CloudsFiles, type Env, parseCloudsFile } from "./clouds_files.ts";
+import {
+  chooseRegion,
+  expandRegionName,
+  knownRegions,
+  type RegionSource,
+} from "./clouds_regions.ts";
+import { resolveProfile } from "./clouds_vendors.ts";
+
+export { deepMerge } from "./_clouds_shared.ts";
+export { REGION_NOT_FOUND, type RegionSource } from "./clouds_regions.ts";
 
 /** The code of the error "no clouds.yaml anywhere and no OS_* variables". */
 export const CLOUDS_YAML_NOT_FOUND = "clouds_yaml_not_found";
@@ -48,11 +67,19 @@ export interface CloudConfig {
   source: string;
   auth: CloudAuth;
   regionName?: string;
+  /** Where `regionName` came from (absent for a built configuration). */
+  regionSource?: RegionSource;
+  /** The cloud's known regions (`regions`, `region_name`, or the profile's), for messages. */
+  knownRegions?: string[];
+  /** The vendor profile used, with where it came from (clouds-public.yaml or built in). */
+  profile?: { name: string; source: string };
   interface: EndpointInterface;
   /** `api_timeout` in ms. */
   apiTimeoutMs?: number;
   tls: TlsConfig;
   blockStorage: BlockStorageConfig;
+  /** Things worth a warning that are not errors (a deprecated vendor profile). */
+  warnings?: string[];
 }
 
 /** Input of `defineCloudConfig`: only `name` and `auth` are required. */
@@ -92,25 +119,6 @@ export interface ResolveOptions {
   cloud?: string;
   /** Explicit region; wins over clouds.yaml. */
   region?: string;
-}
-
-/** Deep merge: values of `over` win; dicts merge recursively; lists are replaced. */
-export function deepMerge(base: Dict, over: Dict): Dict {
-  const out: Dict = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isDict(b) && isDict(v) ? deepMerge(b, v) : v;
-  }
-  return out;
-}
-
-/** Keys with "-" become "_" (openstacksdk `_normalize_keys`), recursively. */
-function normaliseKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(normaliseKeys);
-  if (!isDict(value)) return value;
-  const out: Dict = {};
-  for (const [k, v] of Object.entries(value)) out[k.replace(/-/g, "_")] = normaliseKeys(v);
-  return out;
 }
 
 const ENV_SELECTORS = new Set([
@@ -182,24 +190,6 @@ function parseApiVersion(v: unknown, ctx: Ctx): string | undefined {
     );
   }
   return m[2] === undefined ? undefined : `3.${Number(m[2])}`;
-}
-
-/** Known regions of a cloud, as openstacksdk `_get_known_regions`. */
-function knownRegions(c: Dict): { name: string; values: Dict }[] {
-  if (Array.isArray(c.regions)) {
-    return c.regions.map((r) => {
-      if (isDict(r)) {
-        return { name: String(r.name ?? ""), values: isDict(r.values) ? r.values : {} };
-      }
-      return { name: String(r), values: {} };
-    });
-  }
-  const rn = c.region_name;
-  if (Array.isArray(rn)) return rn.map((r) => ({ name: String(r), values: {} }));
-  if (typeof rn === "string" && rn) {
-    return rn.split(",").map((r) => ({ name: r.trim(), values: {} }));
-  }
-  return [];
 }
 
 /**
@@ -282,40 +272,33 @@ export function resolveCloudConfig(options: ResolveOptions): CloudConfig {
   const where = fromEnv && name === envName ? "environment (OS_* variables)" : sources.join(" + ");
   const ctx: Ctx = { cloud: name, where };
   let c: Dict = normaliseKeys(rawCloud) as Dict;
+  const warnings: string[] = [];
+  // openstacksdk `_get_known_regions`: the cloud's own `regions` or `region_name` first; only a
+  // cloud that has neither takes the profile's.
+  let regions = knownRegions(c);
+  let regionFrom: RegionSource = Array.isArray(c.regions) ? "regions" : "region_name";
   const profileName = str(c.profile) ?? (typeof c.cloud === "string" ? c.cloud : undefined);
+  let profileInfo: { name: string; source: string } | undefined;
   if (profileName) {
-    const profile = profiles[profileName];
-    if (!isDict(profile)) {
-      throw new ConfigError(
-        `Cannot find profile "${profileName}" of cloud "${name}" (${where}) in ${
-          files.publicClouds?.path ?? "clouds-public.yaml (not found)"
-        }: ${
-          Object.keys(profiles).length
-            ? `defined profiles are ${quoteList(Object.keys(profiles))}`
-            : "no profiles are defined"
-        }`,
-      );
+    const p = resolveProfile(profileName, { profiles, publicPath: files.publicClouds?.path, ctx });
+    profileInfo = p.info;
+    if (p.warning) warnings.push(p.warning);
+    if (regions.length === 0) {
+      regions = knownRegions(p.settings);
+      regionFrom = "profile";
     }
-    c = deepMerge(normaliseKeys(profile) as Dict, c);
+    c = deepMerge(p.settings, c);
   }
-  // Regions: explicit (`--os-region-name`) > clouds.yaml (first of `regions`). OS_REGION_NAME is
-  // part of the envvars cloud only, as in openstacksdk's library API.
-  const regions = knownRegions(c);
-  const wanted = options.region || undefined;
-  let regionName: string | undefined;
-  if (regions.length > 0) {
-    const chosen = wanted ? regions.find((r) => r.name === wanted) : regions[0];
-    if (!chosen) {
-      throw new ConfigError(
-        `Cannot use region "${wanted}" with cloud "${name}" (${where}): valid regions are ${
-          quoteList(regions.map((r) => r.name))
-        }`,
-      );
-    }
-    regionName = chosen.name;
-    c = deepMerge(c, normaliseKeys(chosen.values) as Dict);
-  } else if (wanted) regionName = wanted;
+  const region = chooseRegion(regions, options.region || undefined, regionFrom, ctx);
+  const regionName = region?.name;
+  const regionSource = region?.source;
+  if (region) c = deepMerge(c, normaliseKeys(region.values) as Dict);
+  // One region from here on: openstacksdk's `get_one` sets region_name and drops the list.
+  delete c.regions;
+  if (regionName) c.region_name = regionName;
+  else delete c.region_name;
   c = _fixUp(c);
+  expandRegionName(c, ctx);
 
   const auth = _buildAuth(c, ctx);
   const iface = parseInterface(c.interface, ctx, "interface") ?? "public";
@@ -385,6 +368,10 @@ export function resolveCloudConfig(options: ResolveOptions): CloudConfig {
 
   const out: CloudConfig = { name, source: where, auth, interface: iface, tls, blockStorage };
   if (regionName) out.regionName = regionName;
+  if (regionSource) out.regionSource = regionSource;
+  if (regions.length > 0) out.knownRegions = regions.map((r) => r.name);
+  if (profileInfo) out.profile = profileInfo;
   if (apiTimeoutMs !== undefined) out.apiTimeoutMs = apiTimeoutMs;
+  if (warnings.length > 0) out.warnings = warnings;
   return out;
 }

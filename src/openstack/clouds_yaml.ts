@@ -1,6 +1,6 @@
 /**
  * clouds.yaml with openstacksdk semantics: the search path, secure.yaml merged over clouds.yaml,
- * `profile:` from clouds-public.yaml, cloud selection, a cloud made of `OS_*` variables, auth
+ * `profile:` from clouds-public.yaml or the built-in vendor profiles, cloud selection, a cloud made of `OS_*` variables, auth
  * types, regions, TLS, timeouts and the block-storage per-service keys.
  *
  * The parsing (`resolveCloudConfig`) is pure: it takes file contents and the environment. The thin
@@ -8,11 +8,13 @@
  * Every secret value seen is registered with the redaction layer at once.
  *
  * This module is the entry point and re-exports the public API of the pieces: clouds_files.ts
- * (search path, YAML parsing), clouds_resolve.ts (choosing and merging a cloud) and
- * clouds_auth.ts (the auth section).
+ * (search path, YAML parsing), clouds_resolve.ts (choosing and merging a cloud),
+ * clouds_regions.ts (regions), clouds_vendors.ts (vendor profiles) and clouds_auth.ts (the auth
+ * section).
  */
 import { ConfigError } from "../errors.ts";
 import { registerSecret } from "../redact.ts";
+import { checkConfigFileSize } from "./_clouds_shared.ts";
 import { candidatePaths, type CloudsFile, type CloudsFiles, type Env } from "./clouds_files.ts";
 import { type CloudConfig, resolveCloudConfig, type ResolveOptions } from "./clouds_resolve.ts";
 
@@ -24,11 +26,15 @@ export type {
   PasswordAuth,
   TokenAuth,
 } from "./clouds_auth.ts";
+export { MAX_CONFIG_FILE_BYTES } from "./_clouds_shared.ts";
 export {
+  type CandidatePathOptions,
   candidatePaths,
   type CloudsFile,
   type CloudsFiles,
+  configDirectories,
   type Env,
+  MAX_CONFIG_DEPTH,
   parseCloudsFile,
 } from "./clouds_files.ts";
 export {
@@ -39,10 +45,13 @@ export {
   deepMerge,
   defineCloudConfig,
   envCloud,
+  REGION_NOT_FOUND,
+  type RegionSource,
   resolveCloudConfig,
   type ResolveOptions,
   type TlsConfig,
 } from "./clouds_resolve.ts";
+export { builtInProfile, builtInProfileNames, type VendorProfile } from "./clouds_vendors.ts";
 
 export interface LoadCloudConfigOptions {
   cloud?: string;
@@ -95,8 +104,9 @@ export async function loadCloudConfig(options: LoadCloudConfigOptions): Promise<
   const config = resolveCloudConfig(opts);
   const read = async (what: string, raw: string) => {
     const path = expandHome(raw, options.homeDir);
+    let text: string;
     try {
-      return await options.readTextFile(path);
+      text = await options.readTextFile(path);
     } catch (error) {
       throw new ConfigError(
         `Cannot read ${what} file ${path} of cloud "${config.name}" (${config.source}): ${
@@ -105,6 +115,8 @@ export async function loadCloudConfig(options: LoadCloudConfigOptions): Promise<
         { cause: error },
       );
     }
+    checkConfigFileSize(path, text, `${what} file`);
+    return text;
   };
   if (config.tls.caCertFile) config.tls.caCerts = [await read("cacert", config.tls.caCertFile)];
   if (config.tls.certFile) config.tls.cert = await read("cert", config.tls.certFile);

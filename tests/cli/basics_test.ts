@@ -4,7 +4,7 @@ import { cli } from "../helpers/cli.ts";
 Deno.test("version prints version, commit, build date and Deno version without --cloud", async () => {
   const r = await cli(["version"]);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /^snapsentry \d+\.\d+\.\d+/);
+  assert.match(r.stdout, /^SnapSentry version: \d+\.\d+\.\d+/);
   assert.match(r.stdout, /Commit: /);
   assert.match(r.stdout, /Built: /);
   assert.match(r.stdout, new RegExp(`Deno: ${Deno.version.deno.replaceAll(".", "\\.")}`));
@@ -38,10 +38,12 @@ Deno.test("an unknown command exits 2 with a message", async () => {
   assert.match(r.stderr, /unknown command 'bogus'/);
 });
 
-Deno.test("a bad --log-level exits 2 naming the accepted values", async () => {
+Deno.test("an unknown --log-level warns and runs at info (the Go tool's behaviour)", async () => {
   const r = await cli(["--log-level", "loud", "version"]);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /Cannot use log level "loud": expected one of "debug", "info"/);
+  assert.equal(r.code, 0);
+  const warning = r.logs.find((l) => l.event === "log_level_unknown");
+  assert.equal(warning?.value, "loud");
+  assert.equal(warning?.expected, "debug, info, warn, error");
 });
 
 Deno.test("a bad --timeout exits 2", async () => {

@@ -115,12 +115,12 @@ Deno.test("GET /metrics is valid exposition with the text/plain 0.0.4 content ty
   assert.equal(r.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   const samples = validateExposition(await r.text());
   const runs = samples.filter((s) => s.name === "snapsentry_runs_total" && s.value > 0);
-  assert.deepEqual(runs.map((s) => `${s.labels.job}/${s.labels.result}`).sort(), [
+  assert.deepEqual(runs.map((s) => `${s.labels.run}/${s.labels.result}`).sort(), [
     "create/ok",
     "expire/ok",
   ]);
   assert.equal(
-    samples.filter((s) => s.name === "snapsentry_newest_snapshot_age_seconds").length,
+    samples.filter((s) => s.name === "snapsentry_policy_interval_seconds").length,
     3,
   );
   const api = samples.find((s) =>

@@ -194,3 +194,50 @@ export function validateExposition(text: string): Sample[] {
   }
   return samples;
 }
+
+/**
+ * Labels a real Prometheus attaches to every scraped series: `job` and `instance` from the scrape
+ * config, and the Prometheus Operator's ServiceMonitor target labels. A metric that carries one
+ * of them has it renamed to `exported_<name>` at ingestion (honor_labels is off by default), so
+ * a rule written against it silently matches nothing.
+ */
+export const TARGET_LABELS = [
+  "job",
+  "instance",
+  "namespace",
+  "service",
+  "pod",
+  "container",
+  "endpoint",
+];
+
+/**
+ * Checks every label of an exposition against Prometheus's reserved and target labels: none of
+ * {@link TARGET_LABELS}, nothing starting with `__` (reserved) or `exported_` (the rename), `le`
+ * only on a histogram's `_bucket` series and `quantile` only on a summary's samples. Returns the
+ * problems found (empty when clean).
+ */
+export function labelProblems(text: string): string[] {
+  const samples = validateExposition(text);
+  const types = new Map<string, string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(m[1]!, m[2]!);
+  const problems: string[] = [];
+  for (const s of samples) {
+    const type = types.get(s.family);
+    for (const label of Object.keys(s.labels)) {
+      const where = `${s.name}{${label}}`;
+      if (TARGET_LABELS.includes(label)) problems.push(`${where}: "${label}" is a target label`);
+      if (label.startsWith("__")) problems.push(`${where}: "__" labels are reserved`);
+      if (label.startsWith("exported_")) {
+        problems.push(`${where}: "exported_" is Prometheus's rename`);
+      }
+      if (label === "le" && !(type === "histogram" && s.name === `${s.family}_bucket`)) {
+        problems.push(`${where}: "le" belongs to histogram buckets only`);
+      }
+      if (label === "quantile" && type !== "summary") {
+        problems.push(`${where}: "quantile" belongs to summaries only`);
+      }
+    }
+  }
+  return problems;
+}

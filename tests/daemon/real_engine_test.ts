@@ -53,7 +53,7 @@ Deno.test("a daemon whose cloud password is wrong answers /readyz 503 with auth_
   assert.equal(status.readiness.error_code, "auth_error");
   const samples = validateExposition(await (await get("/metrics")).text());
   const failures = samples.filter((s) => s.name === "snapsentry_run_failures_total");
-  assert.deepEqual(failures.map((s) => [s.labels.job, s.labels.code, s.value]), [
+  assert.deepEqual(failures.map((s) => [s.labels.run, s.labels.code, s.value]), [
     ["create", "auth_error", 1],
   ]);
   assert.equal(JSON.stringify(logger.entries).includes("not-the-password"), false);

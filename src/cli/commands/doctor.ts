@@ -1,10 +1,31 @@
 /**
- * `doctor`: authenticates and shows what snapsentry would use: project, block-storage endpoint,
- * negotiated microversion and the server's range, and the snapshot and gigabyte quotas with usage.
+ * `doctor`: authenticates and shows what snapsentry would use: project, region and where it came
+ * from, block-storage endpoint, negotiated microversion and the server's range, and the snapshot
+ * and gigabyte quotas with usage.
  */
 import type { Command } from "commander";
+import type { CloudConfig } from "../../openstack/mod.ts";
 import { cloudFor } from "../cloud.ts";
 import { type CommandContext, withExamples } from "../command.ts";
+import type { GlobalOptions } from "../context.ts";
+
+/** Where the cloud's region came from, in words (`--region`, `region_name in FILE`, …). */
+export function regionOrigin(config: CloudConfig, globals: GlobalOptions): string | null {
+  switch (config.regionSource) {
+    case "requested":
+      return globals.regionFrom ?? "the caller";
+    case "region_name":
+      return `region_name in ${config.source}`;
+    case "regions":
+      return `the first of regions in ${config.source}`;
+    case "profile":
+      return config.profile
+        ? `the first region of profile "${config.profile.name}" (${config.profile.source})`
+        : "the vendor profile";
+    default:
+      return null;
+  }
+}
 
 export function registerDoctor(program: Command, ctx: CommandContext): void {
   const cmd = program.command("doctor")
@@ -17,10 +38,17 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
       const mv = await cloud.microversion();
       const cinder = await cloud.blockStorage();
       const quota = await cinder.getQuotaSet();
+      const config = cloud.config;
       const report = {
-        cloud: cloud.config.name,
-        source: cloud.config.source,
-        auth_type: cloud.config.auth.type,
+        cloud: config.name,
+        source: config.source,
+        auth_type: config.auth.type,
+        region: {
+          name: config.regionName ?? null,
+          from: regionOrigin(config, ctx.globals()),
+          known: config.knownRegions ?? [],
+        },
+        profile: config.profile ?? null,
         user: { id: token.userId, name: token.userName ?? null },
         project: { id: token.projectId ?? null, name: token.projectName ?? null },
         roles: token.roles,
@@ -47,6 +75,18 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
           `User:           ${report.user.name ?? "-"} (${report.user.id})`,
           `Project:        ${report.project.name ?? "-"} (${report.project.id ?? "-"})`,
           `Roles:          ${report.roles.join(", ") || "-"}`,
+          `Region:         ${
+            report.region.name === null
+              ? "- (none set: the catalog's first matching endpoint)"
+              : `${report.region.name} (from ${report.region.from})`
+          }${
+            report.region.known.length > 1
+              ? `; cloud regions: ${report.region.known.join(", ")}`
+              : ""
+          }`,
+          ...(report.profile
+            ? [`Profile:        ${report.profile.name} (${report.profile.source})`]
+            : []),
           `Block storage:  ${endpoint.serviceType}, ${endpoint.interface}, region ${
             endpoint.region ?? "-"
           }${endpoint.overridden ? " (override)" : ""}`,

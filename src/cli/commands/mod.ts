@@ -1,10 +1,12 @@
 /** Every command, in help order. Each file registers one command (or group) on the program. */
 import type { RegisterCommand } from "../command.ts";
 import { registerAdmin } from "./admin.ts";
+import { registerCompletion } from "./completion.ts";
 import { registerDaemon } from "./daemon.ts";
 import { registerDemo } from "./demo.ts";
 import { registerEmulator } from "./emulator.ts";
 import { registerDoctor } from "./doctor.ts";
+import { registerHealthcheck } from "./healthcheck.ts";
 import { registerPlan } from "./plan.ts";
 import { registerRun } from "./run.ts";
 import { registerStatus } from "./status.ts";
@@ -18,8 +20,10 @@ export const COMMANDS: RegisterCommand[] = [
   registerPlan,
   registerDaemon,
   registerDoctor,
+  registerHealthcheck,
   registerAdmin,
   registerEmulator,
   registerDemo,
   registerVersion,
+  registerCompletion,
 ];

@@ -1,7 +1,8 @@
 /**
  * `status` (alias `list`): every subscribed volume, each policy in words, its newest good snapshot
  * and age, the current and next window, and a verdict. `--warn`/`--crit` give Nagios exit codes
- * (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) like sanoid's `--monitor-snapshots`.
+ * (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) like sanoid's `--monitor-snapshots`, and put a monitoring
+ * plugin's status line (`SNAPSENTRY OK - 41 volumes fresh | ok=41 warn=0 crit=0`) before the table.
  */
 import { type Command, Option } from "commander";
 import {
@@ -55,6 +56,39 @@ export function parseThresholds(
   add(warn, "--warn");
   add(crit, "--crit");
   return out;
+}
+
+const STATES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
+// Worst first, in the order the report's own code is chosen (planStatus): CRITICAL, WARNING,
+// UNKNOWN, OK.
+const SEVERITY = [0, 2, 3, 1] as const;
+
+/**
+ * The first line of a monitoring plugin's output (Nagios plugin guidelines): service, state, a
+ * short summary, then performance data after `|`. Volumes count once, by their worst policy.
+ */
+export function nagiosLine(report: StatusReport): string {
+  const worst = new Map<string, 0 | 1 | 2 | 3>();
+  for (const e of report.entries) {
+    const prev = worst.get(e.volumeId);
+    if (prev === undefined || SEVERITY[e.nagios] > SEVERITY[prev]) worst.set(e.volumeId, e.nagios);
+  }
+  const n = [0, 0, 0, 0];
+  for (const code of worst.values()) n[code]!++;
+  const [ok, warn, crit, unknown] = n as [number, number, number, number];
+  const volumes = (k: number) => `${k} volume${k === 1 ? "" : "s"}`;
+  const parts = [
+    ...(crit ? [`${crit} critical`] : []),
+    ...(warn ? [`${warn} warning`] : []),
+    ...(unknown ? [`${unknown} with an invalid policy`] : []),
+  ];
+  const summary = worst.size === 0
+    ? "no subscribed volumes"
+    : parts.length === 0
+    ? `${volumes(ok)} fresh`
+    : `${parts.join(", ")} of ${volumes(worst.size)}`;
+  const perf = `ok=${ok} warn=${warn} crit=${crit}${unknown ? ` unknown=${unknown}` : ""}`;
+  return `SNAPSENTRY ${STATES[report.nagios]} - ${summary} | ${perf}`;
 }
 
 /** The JSON form of a status report. */
@@ -117,6 +151,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       const monitoring = (flags.warn?.length ?? 0) + (flags.crit?.length ?? 0) > 0;
       if (monitoring) ctx.setExitCode(report.nagios);
       if (flags.json) return ctx.json(statusJson(report));
+      if (monitoring) ctx.out(nagiosLine(report));
       if (report.entries.length === 0) {
         ctx.out("No subscribed volumes (none has x-snapsentry-managed=true)");
         return;

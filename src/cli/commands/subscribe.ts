@@ -214,7 +214,12 @@ export function registerSubscribe(program: Command, ctx: CommandContext): void {
 
   const weekly = sub.command("weekly").description("Snapshot once a week on --week-day")
     .option("--start-time <HH:MM>", "local start of each weekly window")
-    .option("--week-day <day>", "monday…sunday, mon…sun or 0–6 (0 = sunday)", "sunday")
+    .option(
+      "--week-day <day>",
+      // What parseWeekday (core/values.ts) reads; tests/cli/help_test.ts checks every form.
+      "monday…sunday or mon…sun in any case (also tues, weds, thur, thurs), or 0–7 (0 and 7 = sunday)",
+      "sunday",
+    )
     .action((_o, cmd: Command) => runSubscribe(ctx, "weekly", parentFlags(cmd)));
   withExamples(
     weekly,

@@ -1,3 +1,8 @@
+/**
+ * `version`: SnapSentry-Go's three lines (`SnapSentry version: …`, `Commit: …`, `Built: …`), so
+ * scripts that read them keep working, then the Deno line; `--json` for machines. Needs no cloud.
+ * (`--version` / `-V` on the program print the bare version, commander's way.)
+ */
 import type { Command } from "commander";
 import { BUILD_INFO } from "../../build_info.ts";
 import { type CommandContext, withExamples } from "../command.ts";
@@ -23,7 +28,7 @@ export function registerVersion(program: Command, ctx: CommandContext): void {
       if (opts.json) return ctx.json(info);
       ctx.out(
         [
-          `snapsentry ${info.version}`,
+          `SnapSentry version: ${info.version}`,
           `Commit: ${info.commit}`,
           `Built: ${info.build_date}`,
           `Deno: ${info.deno} (V8 ${info.v8}, TypeScript ${info.typescript})`,

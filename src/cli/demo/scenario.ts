@@ -297,7 +297,7 @@ export async function runDemo(ctx: CommandContext, flags: DemoFlags): Promise<vo
     /^snapsentry_(runs_total|snapshots_created_total|api_requests_total\{method="GET")/.test(
       l,
     ) ||
-    /^snapsentry_newest_snapshot_age_seconds\{/.test(l)
+    /^snapsentry_newest_snapshot_timestamp_seconds\{/.test(l)
   );
   ctx.out(
     `$ curl ${daemon.url}/metrics   (${metrics.split("\n").length} lines; a few of them)`,
