@@ -8,6 +8,7 @@
 import { cmpInstant } from "./_snapshots.ts";
 import type { PolicyType } from "./naming.ts";
 import { isSubscribed, parseVolumePolicies, type Policy } from "./policy.ts";
+import { parseSnapshotStamp } from "./retention.ts";
 import { intervalSeconds, nextWindow, windowAt } from "./window.ts";
 
 /** Quotas to compare a forecast with (Cinder limits; -1 or absent means unlimited). */
@@ -143,4 +144,47 @@ export function forecast(input: ForecastInput): Forecast {
     }
   }
   return { days: input.days, volumes, totalSnapshots, totalGigabytes, warnings };
+}
+
+/** Snapshots and gigabytes of the managed snapshots in a listing (what snapsentry's side uses). */
+export interface ManagedUsage {
+  snapshots: number;
+  gigabytes: number;
+}
+
+/**
+ * Counts the managed snapshots of a listing that may hold any snapshot of the project (the
+ * observation is unfiltered), so a quota's use can be split into the policies' part and the rest.
+ */
+export function managedUsage(
+  snapshots: readonly {
+    id: string;
+    size: number;
+    metadata: Record<string, string>;
+    createdAt: Temporal.Instant;
+  }[],
+): ManagedUsage {
+  let count = 0;
+  let gigabytes = 0;
+  for (const s of snapshots) {
+    if (!parseSnapshotStamp(s).managed) continue;
+    count++;
+    gigabytes += s.size;
+  }
+  return { snapshots: count, gigabytes };
+}
+
+/** A quota's limit and use (Cinder's `limit`, -1 = unlimited, and `in_use`). */
+export interface QuotaFigure {
+  limit: number;
+  inUse: number;
+}
+
+/**
+ * What the project needs of a quota in steady state: the policies' forecast plus what is in use
+ * but not managed by them (other snapshots; for gigabytes also the volumes). This is the figure
+ * {@link forecast}'s warnings compare with the limit.
+ */
+export function quotaNeed(forecastTotal: number, quota: QuotaFigure, managed: number): number {
+  return forecastTotal + Math.max(0, quota.inUse - managed);
 }

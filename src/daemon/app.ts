@@ -18,7 +18,7 @@ import { type AlertState, countsJson, type Engine, type JobName } from "../exec/
 import type { Logger } from "../log.ts";
 import type { HealthTracker, Readiness } from "./health.ts";
 import type { DaemonHistory } from "./history.ts";
-import { CONTENT_TYPE, type DaemonMetrics } from "./metrics.ts";
+import { CONTENT_TYPE, type DaemonMetrics, type ScrapeInput } from "./metrics.ts";
 import { renderStatusPage } from "./page.ts";
 import type { JobStatus, Scheduler } from "./scheduler.ts";
 
@@ -42,6 +42,8 @@ export interface AppDeps {
   apiToken?: string;
   /** The alert queue, when webhooks are configured: its delivery state is in /status. */
   alerts?: { state(): AlertState };
+  /** The quota gauges at scrape time (from the newest probe and observation), if known. */
+  quota?: () => ScrapeInput["quota"];
   /** True once shutdown began: /healthz answers 503. */
   stopping?: () => boolean;
 }
@@ -182,6 +184,12 @@ export function createApp(deps: AppDeps): Hono {
       freshness: metrics.perVolume ? history.freshness() : null,
       requestStats: engine.requestStats(),
       build,
+      jobs: scheduler.status(),
+      ...(deps.alerts ? { alerts: deps.alerts.state() } : {}),
+      ...(() => {
+        const quota = deps.quota?.();
+        return quota ? { quota } : {};
+      })(),
     });
     return c.body(body, 200, { "Content-Type": CONTENT_TYPE });
   });

@@ -9,10 +9,12 @@ import type { Clock } from "../clock.ts";
 import { describeError, errorCodeOf } from "../errors.ts";
 import type { AlertQueue, Engine } from "../exec/mod.ts";
 import type { Logger } from "../log.ts";
+import { quotaNeed } from "../core/mod.ts";
+import type { QuotaSet } from "../openstack/mod.ts";
 import { type BuildInfo, createApp } from "./app.ts";
 import { HealthTracker } from "./health.ts";
 import { DaemonHistory } from "./history.ts";
-import { DaemonMetrics } from "./metrics.ts";
+import { DaemonMetrics, type ScrapeInput } from "./metrics.ts";
 import type { DaemonOptions } from "./options.ts";
 import { Scheduler } from "./scheduler.ts";
 
@@ -70,7 +72,7 @@ export function assembleDaemon(options: DaemonOptions, deps: AssembleDeps): Daem
     logger,
     run: (job, signal) => engine.run(job, { signal }),
     onRunFinished: (record, report) => {
-      metrics.recordRun(record);
+      metrics.recordRun(record, report);
       // The run's own outcomes and its last view of the cloud: no second listing.
       if (report) history.recordRun(report);
       const at = Temporal.Instant.from(record.finishedAt);
@@ -78,6 +80,21 @@ export function assembleDaemon(options: DaemonOptions, deps: AssembleDeps): Daem
       else health.success(at);
     },
   });
+
+  // The quota set the newest successful probe read: with the history's policy load it gives the
+  // quota gauges and the forecast at scrape time, for no extra call.
+  let quota: QuotaSet | null = null;
+  const quotaView = (): ScrapeInput["quota"] => {
+    const load = history.load();
+    const q = quota;
+    if (!q || !load) return undefined;
+    const view = (resource: "snapshots" | "gigabytes") => ({
+      limit: q[resource].limit,
+      inUse: q[resource].inUse,
+      forecast: quotaNeed(load.forecast[resource], q[resource], load.managed[resource]),
+    });
+    return { snapshots: view("snapshots"), gigabytes: view("gigabytes") };
+  };
 
   let stopping = false;
   const app = createApp({
@@ -91,13 +108,14 @@ export function assembleDaemon(options: DaemonOptions, deps: AssembleDeps): Daem
     build,
     ...(options.apiToken !== undefined ? { apiToken: options.apiToken } : {}),
     ...(deps.alerts ? { alerts: deps.alerts } : {}),
+    quota: quotaView,
     stopping: () => stopping,
   });
 
   let cloudDown = false;
   async function probe(): Promise<void> {
     try {
-      await engine.probe();
+      quota = await engine.probe();
       health.success();
       if (cloudDown) logger.info("cloud_recovered", {});
       cloudDown = false;

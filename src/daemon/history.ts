@@ -1,7 +1,7 @@
 /**
  * What the daemon remembers between runs, for the status page and the per-volume metrics: the
- * freshness rows (newest good snapshot and verdict per volume and policy) and a 14-day timeline of
- * snapshot events. It is fed by what the daemon already has: each run's outcomes (created,
+ * freshness rows (newest good snapshot and verdict per volume and policy), the policies' quota
+ * load, and a 14-day timeline of snapshot events. It is fed by what the daemon already has: each run's outcomes (created,
  * expired, failed) and the run's last view of the cloud, plus one observation at start. It never
  * calls the cloud, so a page view or a scrape costs no API call.
  *
@@ -9,7 +9,15 @@
  * ages are recomputed at each scrape from the newest snapshot's time, which is cheap.
  */
 import type { Clock } from "../clock.ts";
-import { findOtherManager, formatUtc, type OtherManager, SNAPSHOT_KEYS } from "../core/mod.ts";
+import {
+  findOtherManager,
+  forecast,
+  formatUtc,
+  type ManagedUsage,
+  managedUsage,
+  type OtherManager,
+  SNAPSHOT_KEYS,
+} from "../core/mod.ts";
 import {
   type FreshnessEntry,
   freshnessOf,
@@ -19,6 +27,16 @@ import {
 } from "../exec/mod.ts";
 
 export const TIMELINE_DAYS = 14;
+/** The horizon of the daemon's quota forecast (as `plan --days 30`). */
+export const FORECAST_DAYS = 30;
+
+/** What the policies hold in steady state, and what the managed snapshots use now. */
+export interface PolicyLoad {
+  /** Snapshots and gigabytes the enabled policies hold at once in steady state. */
+  forecast: ManagedUsage;
+  /** The managed snapshots of the newest observation. */
+  managed: ManagedUsage;
+}
 const TIMELINE_MAX_EVENTS = 50_000;
 
 export interface HistoryOptions {
@@ -33,6 +51,7 @@ export class DaemonHistory {
   readonly #stuckAfterMs: number | undefined;
   #freshness: FreshnessEntry[] | null = null;
   #otherManager: OtherManager | null = null;
+  #load: PolicyLoad | null = null;
   #observedAt: Temporal.Instant | null = null;
   #timeline: TimelineEvent[] = [];
   #known = new Set<string>();
@@ -50,6 +69,11 @@ export class DaemonHistory {
   /** Another tool still creating managed snapshots, as the newest observation showed. */
   otherManager(): OtherManager | null {
     return this.#otherManager;
+  }
+
+  /** The policies' steady-state load and the managed snapshots' use, from the newest observation. */
+  load(): PolicyLoad | null {
+    return this.#load;
   }
 
   /** When the newest observation was made; null before the first one. */
@@ -96,6 +120,11 @@ export class DaemonHistory {
   observe(obs: Observation): void {
     this.#freshness = freshnessOf(obs, obs.at, this.#stuckAfterMs);
     this.#otherManager = findOtherManager(obs.snapshots) ?? null;
+    const fc = forecast({ now: obs.at, volumes: obs.volumes, days: FORECAST_DAYS });
+    this.#load = {
+      forecast: { snapshots: fc.totalSnapshots, gigabytes: fc.totalGigabytes },
+      managed: managedUsage(obs.snapshots),
+    };
     this.#observedAt = obs.at;
     const horizon = this.#clock.now().subtract({ hours: 24 * TIMELINE_DAYS });
     for (const s of obs.snapshots) {

@@ -354,7 +354,7 @@ export class DaemonMetrics {
       const forecast = fam(
         "snapsentry_quota_forecast",
         "gauge",
-        "What the current policies hold at once in steady state, by resource (plan --days)",
+        "What the project needs at once in steady state: the policies' snapshots plus what else is in use (plan --days)",
       );
       for (const resource of ["snapshots", "gigabytes"] as const) {
         const q = input.quota[resource];

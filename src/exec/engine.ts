@@ -7,7 +7,7 @@ import type { Clock } from "../clock.ts";
 import { type CreatePlan, type ExpirePlan, planCreate, planExpire } from "../core/mod.ts";
 import type { Logger } from "../log.ts";
 import type { AlertSink } from "./alerts.ts";
-import { type RequestScope, RequestStats } from "../openstack/mod.ts";
+import { type QuotaSet, type RequestScope, RequestStats } from "../openstack/mod.ts";
 import { ENGINE_DEFAULTS, type EngineConfig } from "./config.ts";
 import { runCreate } from "./create.ts";
 import { runExpire } from "./expire.ts";
@@ -89,8 +89,8 @@ export class SnapshotEngine implements Engine {
     return { create: planCreate(input), expire: planExpire(input), observation };
   }
 
-  async probe(): Promise<void> {
-    await (await this.#deps.cloud.blockStorage(this.#scope())).getQuotaSet();
+  async probe(): Promise<QuotaSet> {
+    return await (await this.#deps.cloud.blockStorage(this.#scope())).getQuotaSet();
   }
 
   requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> } {

@@ -3,7 +3,7 @@
  * (the CLI and the daemon) see it. These are the in-process shapes (camelCase); `report.ts` turns
  * a summary into its machine form (snake_case) for `--json` and the daemon.
  */
-import type { Snapshot, Volume } from "../openstack/mod.ts";
+import type { QuotaSet, Snapshot, Volume } from "../openstack/mod.ts";
 
 export type JobName = "create" | "expire";
 
@@ -192,8 +192,11 @@ export interface Engine {
   expire(options?: EngineRunOptions): Promise<RunSummary>;
   /** One observation (two paged listings); throws when the cloud cannot be read. */
   observe(): Promise<Observation>;
-  /** Authenticates if needed and makes one cheap Cinder call; throws when either fails. */
-  probe(): Promise<void>;
+  /**
+   * Authenticates if needed and makes one cheap Cinder call (the project's quota set, which the
+   * daemon also exports); throws when either fails.
+   */
+  probe(): Promise<QuotaSet>;
   /** API requests of the process so far, by method and status and by kind (for metrics). */
   requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> };
 }

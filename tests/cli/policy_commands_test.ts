@@ -455,3 +455,20 @@ Deno.test("a value SnapSentry-Go accepted works as it did: a warning, exit 0", a
   const snap = e.emulator.snapshots(e.emulator.seed.demoProjectId)[0]!;
   assert.equal(snap.metadata["x-snapsentry-snapshot-retention-days"], "2");
 });
+
+Deno.test("plan --days counts snapshots that are not managed against the quota", async () => {
+  const { e, project, a, b } = setup();
+  await e.run(["subscribe", "daily", "--volume-id", a.id, "--retention", "7"]);
+  let r = await e.run(["plan", "--days", "30", "--json"]);
+  const need = JSON.parse(r.stdout).forecast.totalSnapshots as number;
+  // Room for the policies and one more; three hand-made snapshots of another volume do not fit.
+  const before = e.emulator.snapshots(project).length;
+  e.emulator.setQuota(project, { snapshots: need + before + 1 });
+  for (let i = 0; i < 3; i++) e.emulator.addSnapshot({ volumeId: b.id, name: `manual-${i}` });
+  r = await e.run(["plan", "--days", "30", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const fc = JSON.parse(r.stdout).forecast;
+  const warning = fc.warnings.find((w: string) => /Snapshot quota too small/.test(w));
+  assert.ok(warning, fc.warnings.join());
+  assert.match(warning, new RegExp(`and ${before + 3} others exist`));
+});

@@ -12,6 +12,7 @@ import type {
   RunReport,
   RunSummary,
 } from "../../src/exec/mod.ts";
+import type { QuotaSet } from "../../src/openstack/mod.ts";
 
 export const ZERO_COUNTS: RunCounts = {
   created: 0,
@@ -65,6 +66,14 @@ export class FakeEngine implements Engine {
   /** Calls of observe(). */
   observeCalls = 0;
   stats: Record<string, number> = { "GET 200": 7, "POST 202": 2 };
+  /** What probe() answers: the project's quota set. */
+  quota: QuotaSet = {
+    projectId: "project-1",
+    snapshots: { limit: 10, inUse: 0, reserved: 0, allocated: 0 },
+    gigabytes: { limit: 1000, inUse: 0, reserved: 0, allocated: 0 },
+    volumes: { limit: 10, inUse: 0, reserved: 0, allocated: 0 },
+    all: {},
+  };
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -133,10 +142,10 @@ export class FakeEngine implements Engine {
       ? Promise.reject(this.observeError)
       : Promise.resolve({ at: this.clock.now(), ...this.observation });
   }
-  probe(): Promise<void> {
+  probe(): Promise<QuotaSet> {
     this.calls.probe++;
-    if (this.probeHangs) return new Promise<void>(() => {});
-    return this.probeError ? Promise.reject(this.probeError) : Promise.resolve();
+    if (this.probeHangs) return new Promise<QuotaSet>(() => {});
+    return this.probeError ? Promise.reject(this.probeError) : Promise.resolve(this.quota);
   }
   requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> } {
     return { byMethodStatus: { ...this.stats }, byKind: {} };

@@ -60,3 +60,74 @@ Deno.test("a daemon whose cloud password is wrong answers /readyz 503 with auth_
   daemon.scheduler.stop();
   await daemon.scheduler.drain();
 });
+
+Deno.test("the daemon exports the quota and its forecast from its probe, and failed actions by code", async () => {
+  const clock = new ManualClock("2026-01-15T12:03:00Z", { autoAdvance: true });
+  const emulator = createEmulator({ clock });
+  const project = emulator.seed.demoProjectId;
+  const metadata = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-daily-enabled": "true",
+    "x-snapsentry-daily-start-time": "00:00",
+    "x-snapsentry-daily-retention-days": "7",
+  };
+  emulator.addVolume(project, { name: "a", size: 10, metadata });
+  emulator.addVolume(project, { name: "b", size: 20, metadata });
+  // Room for one snapshot: the second create of the run is refused with Cinder's 413.
+  emulator.setQuota(project, { snapshots: 1, gigabytes: 1000 });
+  const yaml = yamlStringify({ clouds: emulator.cloudConfigs() });
+  const logger = new MemoryLogger();
+  const cloud = await openCloud({
+    cloudName: "emulator",
+    env: { OS_CLIENT_CONFIG_FILE: "/v/clouds.yaml" },
+    readTextFile: () => Promise.resolve(yaml),
+    fetch: emulator.fetch,
+    clock,
+    logger,
+    cwd: "/v",
+    retry: { maxRetries: 0 },
+  });
+  const engine = createEngine({ cloud, clock, logger });
+  const daemon = assembleDaemon(resolveDaemonOptions({}, clock.now()), { engine, clock, logger });
+  const metrics = async () =>
+    validateExposition(await (await daemon.fetch(new Request("http://d/metrics"))).text());
+  const value = (
+    samples: Awaited<ReturnType<typeof metrics>>,
+    name: string,
+    labels: Record<string, string> = {},
+  ) =>
+    samples.find((s) =>
+      s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+    )?.value;
+
+  // Before the first probe nothing is known: no quota series.
+  assert.equal(
+    value(await metrics(), "snapsentry_quota_limit", { resource: "snapshots" }),
+    undefined,
+  );
+  await daemon.probe(); // reads the quota set and, with no observation yet, observes once
+  let samples = await metrics();
+  assert.equal(value(samples, "snapsentry_quota_limit", { resource: "snapshots" }), 1);
+  assert.equal(value(samples, "snapsentry_quota_in_use", { resource: "snapshots" }), 0);
+  // Two daily volumes kept 7 days hold at least 14 snapshots at once: far above the limit.
+  const need = value(samples, "snapsentry_quota_forecast", { resource: "snapshots" })!;
+  assert.ok(need >= 14, String(need));
+  // Gigabytes: the 30 GB of volumes in use plus at least 7 × 30 GB of snapshots.
+  assert.ok(value(samples, "snapsentry_quota_forecast", { resource: "gigabytes" })! >= 240);
+  assert.ok(value(samples, "snapsentry_next_run_timestamp_seconds", { run: "create" })! > 0);
+
+  const run = daemon.scheduler.trigger("create", "manual");
+  assert.ok(run.started);
+  assert.equal((await run.done).result, "partial"); // one made, one refused
+  samples = await metrics();
+  assert.equal(
+    value(samples, "snapsentry_action_failures_total", {
+      run: "create",
+      kind: "create",
+      code: "quota_exceeded",
+    }),
+    1,
+  );
+  daemon.scheduler.stop();
+  await daemon.scheduler.drain();
+});

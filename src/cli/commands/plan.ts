@@ -4,7 +4,7 @@
  * compared with the project's Cinder quotas.
  */
 import type { Command } from "commander";
-import { type Forecast, forecast, formatUtc } from "../../core/mod.ts";
+import { type Forecast, forecast, formatUtc, managedUsage } from "../../core/mod.ts";
 import { type CommandContext, withExamples } from "../command.ts";
 import { engineFromContext } from "../engine.ts";
 import { cloudFor } from "../cloud.ts";
@@ -32,8 +32,9 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     if (days !== undefined) {
       const cinder = await (await cloudFor(ctx)).blockStorage();
       const q = await cinder.getQuotaSet();
-      const managedIds = new Set(observation.snapshots.map((s) => s.id));
-      const managedGb = observation.snapshots.reduce((a, s) => a + s.size, 0);
+      // The observation lists every snapshot of the project; only the managed ones are the
+      // policies' share of the quota.
+      const managed = managedUsage(observation.snapshots);
       fc = forecast({
         now,
         volumes: observation.volumes,
@@ -41,8 +42,8 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
         quota: {
           snapshots: q.snapshots.limit,
           gigabytes: q.gigabytes.limit,
-          otherSnapshots: Math.max(0, q.snapshots.inUse - managedIds.size),
-          otherGigabytes: Math.max(0, q.gigabytes.inUse - managedGb),
+          otherSnapshots: Math.max(0, q.snapshots.inUse - managed.snapshots),
+          otherGigabytes: Math.max(0, q.gigabytes.inUse - managed.gigabytes),
         },
       });
     }
