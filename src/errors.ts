@@ -195,8 +195,10 @@ export function errorCodeOf(error: unknown): string {
 export function requestIdOf(error: unknown): string | undefined {
   let e: unknown = error;
   for (let i = 0; i < 4 && e; i++) {
-    if (e instanceof OpenStackHttpError || e instanceof AuthError) {
-      if (e.requestId) return e.requestId;
+    // Any of our errors that names the request (HTTP, auth, an unreadable answer, …).
+    if (e instanceof SnapsentryError) {
+      const id = (e as { requestId?: unknown }).requestId;
+      if (typeof id === "string" && id !== "") return id;
     }
     e = e instanceof Error ? (e as { cause?: unknown }).cause : undefined;
   }

@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../clock.ts";
 import { formatUtc } from "../core/mod.ts";
-import { describeError, errorCodeOf, requestIdOf } from "../errors.ts";
+import { describeError, errorCodeOf, exitCodeFor, requestIdOf } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
   type BlockStorageApi,
@@ -85,6 +85,7 @@ function runErrorOf(error: unknown): RunError {
     code: errorCodeOf(error),
     message: describeError(error),
     ...(requestId ? { requestId } : {}),
+    ...(exitCodeFor(error) === 2 ? { config: true as const } : {}),
   };
 }
 

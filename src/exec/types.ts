@@ -112,6 +112,11 @@ export interface RunError {
   /** One redacted line. */
   message: string;
   requestId?: string;
+  /**
+   * True when the run failed on its input before any change (a configuration refused, such as a
+   * region the catalog lacks): the commands exit 2 for it, as for a usage error.
+   */
+  config?: true;
 }
 
 export interface RunSummary {

@@ -5,7 +5,7 @@
  * bad `expires_at`, which exited 2 like a usage error).
  */
 import assert from "node:assert/strict";
-import { exitCodeFor, SnapsentryError } from "../errors.ts";
+import { exitCodeFor, requestIdOf, SnapsentryError } from "../errors.ts";
 import {
   AUTH_URL,
   fixture,
@@ -55,6 +55,9 @@ function isBad(pattern: RegExp, requestId: string) {
     assert.match(e.message, pattern);
     assert.ok(e.message.includes(`(request id ${requestId})`), e.message);
     assert.match(e.hint ?? "", /request id/);
+    // The run summary's error and the failed outcomes carry it as request_id too.
+    assert.equal(requestIdOf(e), requestId);
+    assert.equal(requestIdOf(new Error("wrapped", { cause: e })), requestId);
     return true;
   };
 }

@@ -135,6 +135,25 @@ Deno.test("a listed region the catalog lacks is a configuration error too (exit 
   }
 });
 
+Deno.test("a run whose region the catalog lacks fails before any change, with exit 2", async (t) => {
+  for (const job of ["create-snapshots", "expire-snapshots"]) {
+    await t.step(job, async () => {
+      const { run } = regionalCli();
+      const r = await run(["--cloud", "prod", "--region", "RegionTwo", job]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(
+        r.stdout,
+        /failed: .*\nerror \(endpoint_not_found\): Cannot find a block-storage endpoint .*region "RegionTwo"\) .*\(the region came from --region\)/s,
+      );
+      const json = await run(["--cloud", "prod", "--region", "RegionTwo", job, "--json"]);
+      assert.equal(json.code, 2);
+      const summary = JSON.parse(json.stdout);
+      assert.equal(summary.result, "failed");
+      assert.equal(summary.error.code, "endpoint_not_found");
+    });
+  }
+});
+
 Deno.test("a garbage auth_url exits 2 naming the file, the cloud and the key", async () => {
   const files: Record<string, string> = {
     [PATH]:

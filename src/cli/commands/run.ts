@@ -1,7 +1,8 @@
 /**
  * `create-snapshots` and `expire-snapshots`: one run each, for systemd timers, CronJobs and CI.
- * Exit 0 when everything planned succeeded, 1 when any volume or snapshot failed or a policy was
- * invalid, 2 on usage or configuration errors.
+ * Exit 0 when everything planned succeeded, 1 when any volume or snapshot failed, a policy was
+ * invalid or the cloud refused the run (a wrong password, an outage), 2 on usage or configuration
+ * errors, including those found only when the run starts (a region the catalog lacks).
  */
 import type { Command } from "commander";
 import { type ActionOutcome, type RunSummary, summaryJson } from "../../exec/mod.ts";
@@ -37,7 +38,8 @@ export function reportRun(
   json: boolean,
   verbose: boolean,
 ) {
-  if (summary.result !== "ok") ctx.setExitCode(1);
+  // A run refused on its configuration (nothing was changed) exits 2, like a usage error.
+  if (summary.result !== "ok") ctx.setExitCode(summary.error?.config ? 2 : 1);
   if (json) return ctx.json(summaryJson(summary));
   const shown = summary.actions.filter((a) =>
     verbose || (a.kind !== "skip" && a.kind !== "keep") || a.status === "failed"
