@@ -70,17 +70,30 @@ function toEntry(record: LogRecord): LogEntry {
   };
 }
 
-/** Formats an entry as one logfmt line. */
+// What JSON.stringify leaves raw but a terminal may act on (DEL, the C1 controls such as CSI
+// U+009B) or a reader may take for a line break (U+2028, U+2029). Inside a JSON string each may be
+// written as a \u escape, so the line stays the same JSON value.
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/g;
+const escapeUnsafe = (json: string) =>
+  json.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/**
+ * Formats an entry as one logfmt line. A value is quoted (as a JSON string, every control
+ * character escaped) when it holds a space, a quote, an equals sign, a backslash or any control
+ * character, so cloud data such as a volume name can neither split the line nor drive a terminal.
+ */
 export function formatLogfmt(entry: LogEntry): string {
   return Object.entries(entry).map(([k, v]) => {
     const s = typeof v === "string" ? v : JSON.stringify(v) ?? "null";
-    return /^[^\s"=]+$/.test(s) ? `${k}=${s}` : `${k}=${JSON.stringify(s)}`;
+    return /^[^\s"=\\\p{Cc}\u2028\u2029]+$/u.test(s)
+      ? `${k}=${s}`
+      : `${k}=${escapeUnsafe(JSON.stringify(s))}`;
   }).join(" ");
 }
 
-/** Formats an entry as one JSON line. */
+/** Formats an entry as one JSON line (control characters of any kind escaped). */
 export function formatJson(entry: LogEntry): string {
-  return JSON.stringify(entry);
+  return escapeUnsafe(JSON.stringify(entry));
 }
 
 class LogTapeAdapter implements Logger {

@@ -8,10 +8,25 @@ import { cloudFor } from "./cloud.ts";
 import type { CommandContext } from "./command.ts";
 import { engineConfigFrom, type EngineFlags, webhookConfigFrom } from "./flags.ts";
 
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
 /** The alert queue of the command's webhook flags, or undefined without `--webhook-url`. */
 export function alertsFromContext(ctx: CommandContext, flags: EngineFlags): AlertQueue | undefined {
   const config = webhookConfigFrom(ctx.globals(), flags);
   if (!config) return undefined;
+  const url = new URL(config.url);
+  if (
+    url.protocol === "http:" && (config.password !== undefined || url.password !== "") &&
+    !LOOPBACK.test(url.hostname)
+  ) {
+    // Basic credentials over plain HTTP can be read by anyone on the path.
+    ctx.logger().warn("webhook_credentials_in_cleartext", {
+      host: url.host,
+      hint:
+        "use an https:// webhook URL, or a receiver on this host, so the password is not sent " +
+        "in the clear",
+    });
+  }
   return new AlertQueue({
     config,
     fetch: ctx.deps.fetch,

@@ -47,3 +47,36 @@ Deno.test("a hung webhook receiver: the run reports on time, the command waits a
     await server.shutdown();
   }
 });
+
+Deno.test("a webhook password over plain HTTP to another host is warned about, once", async () => {
+  const sent: string[] = [];
+  const e = emulatedCli();
+  const fetchVia = (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url.startsWith("http://alerts.example")) {
+      sent.push(url);
+      return Promise.resolve(new Response("ok"));
+    }
+    return e.emulator.fetch(input, init);
+  };
+  const env = {
+    OS_CLIENT_CONFIG_FILE: "/virtual/clouds.yaml",
+    SNAPSENTRY_WEBHOOK_PASSWORD: "hook-secret-123",
+  };
+  for (
+    const [url, warned] of [
+      ["http://alerts.example/hook", true],
+      ["https://alerts.example/hook", false],
+      ["http://127.0.0.1:9/hook", false],
+    ] as const
+  ) {
+    const r = await e.run(
+      ["--webhook-url", url, "--webhook-username", "u", "expire-snapshots", "--json"],
+      { fetch: fetchVia, env },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const warnings = r.logs.filter((l) => l.event === "webhook_credentials_in_cleartext");
+    assert.equal(warnings.length, warned ? 1 : 0, url);
+    assert.equal(JSON.stringify(r.logs).includes("hook-secret-123"), false);
+  }
+});
