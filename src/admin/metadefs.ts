@@ -13,6 +13,7 @@
  */
 import {
   DEFAULT_RETENTION_DAYS,
+  MAX_RETENTION_COUNT,
   MAX_RETENTION_DAYS,
   type PolicyType,
   RETENTION_TYPE,
@@ -86,9 +87,19 @@ function policyProperties(policy: PolicyType, label: string): Record<string, Met
       maximum: MAX_RETENTION_DAYS,
       default: retentionDays,
     },
+    [key("retention-count")]: {
+      title: `${label} Retention (Count)`,
+      description: `Keep at most the newest N ${label.toLowerCase()} snapshots (held ones do ` +
+        "not count). With days as well, a snapshot goes when it is past its days or beyond the " +
+        "count; with no days, by the count only. Empty means no count.",
+      type: "integer",
+      minimum: 1,
+      maximum: MAX_RETENTION_COUNT,
+    },
     [key("retention-type")]: {
       title: `${label} Retention Logic`,
-      description: "Recorded for compatibility with SnapSentry-Go; retention is always by days.",
+      description:
+        "Recorded for compatibility with SnapSentry-Go and never read: set Retention (Count) for count-based retention.",
       type: "string",
       enum: ["time", "count"],
       default: RETENTION_TYPE[policy],

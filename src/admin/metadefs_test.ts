@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   DEFAULT_RETENTION_DAYS,
   MAX_RETENTION_DAYS,
+  parseRetentionCount,
   parseRetentionDays,
   parseStartTime,
   POLICY_TYPES,
@@ -231,6 +232,10 @@ Deno.test("retention and start-time definitions follow the parser itself", () =>
     assert.equal(parseRetentionDays(String(r.maximum), type), r.maximum);
     assert.throws(() => parseRetentionDays(String(r.maximum! + 1), type));
     assert.equal(p[`x-snapsentry-${type}-retention-type`]!.default, RETENTION_TYPE[type], type);
+    const c = p[`x-snapsentry-${type}-retention-count`]!;
+    assert.deepEqual([c.type, c.minimum, c.default], ["integer", 1, undefined], type);
+    assert.equal(parseRetentionCount(String(c.maximum)), c.maximum);
+    assert.throws(() => parseRetentionCount(String(c.maximum! + 1)));
   }
   const pattern = new RegExp(p["x-snapsentry-daily-start-time"]!.pattern!);
   for (const v of ["0:00", "9:05", "23:59", "08:00:59", "24:00", "12:60", "1:2", "123:00", "7"]) {

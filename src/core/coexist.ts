@@ -58,7 +58,8 @@ export function findOtherManager(snapshots: readonly PlanSnapshot[]): OtherManag
   let newest: (typeof all)[number] | undefined;
   let count = 0;
   for (const m of all) {
-    if (m.stamp.windowStart || m.createdMs <= since) continue;
+    // snapsentry's own: a run's (window key) or one taken on demand (its mark, its run id).
+    if (m.stamp.windowStart || m.stamp.onDemand || m.stamp.runId || m.createdMs <= since) continue;
     count++;
     if (!newest || m.createdMs > newest.createdMs) newest = m;
   }

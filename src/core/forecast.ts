@@ -59,9 +59,17 @@ const MAX_SIMULATED_WINDOWS = 4000;
  * How many snapshots of `policy` exist at once in steady state over the horizon: the peak, over
  * every window starting in `[now, now + days]`, of the windows `s` with `s <= t < s + retention`
  * (snapshots created at their window start, deleted at expiry). An expire run that lags creation
- * can briefly hold one more.
+ * can briefly hold one more. A retention count caps it; with a count only, it is the count.
  */
 export function steadyStateCount(policy: Policy, now: Temporal.Instant, days: number): number {
+  // A count caps what the days hold (both: past the days OR beyond the count); count only: the
+  // count is what is held.
+  if (policy.countOnly) return policy.retentionCount!;
+  const byDays = steadyStateByDays(policy, now, days);
+  return policy.retentionCount === undefined ? byDays : Math.min(byDays, policy.retentionCount);
+}
+
+function steadyStateByDays(policy: Policy, now: Temporal.Instant, days: number): number {
   const estimate = Math.ceil((policy.retentionDays * 86400) / intervalSeconds(policy));
   if (estimate > MAX_SIMULATED_WINDOWS) return estimate;
   const zone = policy.timezone;

@@ -25,6 +25,7 @@ export const MANAGED_VALUE = "true";
 export type PolicyField =
   | "enabled"
   | "retention-days"
+  | "retention-count"
   | "retention-type"
   | "timezone"
   | "start-time"
@@ -43,6 +44,8 @@ export const VOLUME_KEYS = {
   daily: {
     enabled: "x-snapsentry-daily-enabled",
     retentionDays: "x-snapsentry-daily-retention-days",
+    /** snapsentry only (the Go tool never wrote it): keep the newest N snapshots, 1–1000. */
+    retentionCount: "x-snapsentry-daily-retention-count",
     retentionType: "x-snapsentry-daily-retention-type",
     timezone: "x-snapsentry-daily-timezone",
     startTime: "x-snapsentry-daily-start-time",
@@ -50,6 +53,8 @@ export const VOLUME_KEYS = {
   weekly: {
     enabled: "x-snapsentry-weekly-enabled",
     retentionDays: "x-snapsentry-weekly-retention-days",
+    /** snapsentry only (the Go tool never wrote it): keep the newest N snapshots, 1–1000. */
+    retentionCount: "x-snapsentry-weekly-retention-count",
     retentionType: "x-snapsentry-weekly-retention-type",
     timezone: "x-snapsentry-weekly-timezone",
     startTime: "x-snapsentry-weekly-start-time",
@@ -58,6 +63,8 @@ export const VOLUME_KEYS = {
   monthly: {
     enabled: "x-snapsentry-monthly-enabled",
     retentionDays: "x-snapsentry-monthly-retention-days",
+    /** snapsentry only (the Go tool never wrote it): keep the newest N snapshots, 1–1000. */
+    retentionCount: "x-snapsentry-monthly-retention-count",
     retentionType: "x-snapsentry-monthly-retention-type",
     timezone: "x-snapsentry-monthly-timezone",
     startTime: "x-snapsentry-monthly-start-time",
@@ -72,6 +79,8 @@ export const VOLUME_KEYS = {
   express: {
     enabled: "x-snapsentry-express-enabled",
     retentionDays: "x-snapsentry-express-retention-days",
+    /** snapsentry only (the Go tool never wrote it): keep the newest N snapshots, 1–1000. */
+    retentionCount: "x-snapsentry-express-retention-count",
     retentionType: "x-snapsentry-express-retention-type",
     timezone: "x-snapsentry-express-timezone",
     intervalHours: "x-snapsentry-express-interval-hours",
@@ -111,7 +120,36 @@ export const SNAPSHOT_KEYS = {
    * back to a run's logs. Informational for planning.
    */
   runId: "x-snapsentry-snapshot-run-id",
+  /**
+   * `"true"` on a snapshot taken on demand (`snapshot`, `subscribe --snapshot-now`) rather than by
+   * a run: it is never removed as a raced duplicate, and without a policy type it counts for no
+   * window. snapsentry only.
+   */
+  onDemand: "x-snapsentry-snapshot-on-demand",
+  /**
+   * A hold (`hold`): while it is true (any true form of the one boolean grammar) and its
+   * `holdUntil`, if any, has not passed, snapsentry never deletes the snapshot. `release` removes
+   * the three hold keys; an expire run that finds a hold lapsed reports it once and sets this key
+   * to `false`, so the hold is ignored from then on. snapsentry only.
+   */
+  hold: "x-snapsentry-snapshot-hold",
+  /** RFC 3339 UTC end of the hold; absent for a hold without end. */
+  holdUntil: "x-snapsentry-snapshot-hold-until",
+  /** Free text saying why the snapshot is held (at most 255 characters, as Cinder allows). */
+  holdReason: "x-snapsentry-snapshot-hold-reason",
 } as const;
+
+/**
+ * Keys `restore` writes on the volume it creates: where it came from. No policy key and not
+ * `x-snapsentry-managed`, so the new volume is never subscribed by accident.
+ */
+export const RESTORED_KEYS = {
+  fromVolume: "x-snapsentry-restored-from-volume",
+  fromSnapshot: "x-snapsentry-restored-from-snapshot",
+} as const;
+
+/** Description of a snapshot taken on demand. */
+export const ON_DEMAND_DESCRIPTION = "Created on demand and managed by Snapsentry";
 
 /** Description given to every snapshot, as the Go tool did. */
 export const SNAPSHOT_DESCRIPTION = "Created and managed by Snapsentry";
@@ -154,4 +192,16 @@ export function snapshotName(
   windowStart: Temporal.ZonedDateTime,
 ): string {
   return `managed-${type}-${volumeId}-${formatRfc3339(windowStart)}`;
+}
+
+/**
+ * Name of a snapshot taken on demand: `ondemand[-<policy>]-<volume id>-<instant, RFC 3339 UTC>`
+ * (informational, like every name).
+ */
+export function onDemandSnapshotName(
+  volumeId: string,
+  at: Temporal.Instant,
+  type?: PolicyType,
+): string {
+  return `ondemand-${type ? `${type}-` : ""}${volumeId}-${formatUtc(at)}`;
 }

@@ -27,7 +27,7 @@ import {
   type PolicyIssue,
   type PolicyWarning,
 } from "./policy.ts";
-import { type SnapshotGroup, snapshotMetadata } from "./retention.ts";
+import { isHeld, type SnapshotGroup, snapshotMetadata } from "./retention.ts";
 import {
   DEFAULT_STUCK_AFTER_MS,
   type PlanInput,
@@ -88,15 +88,17 @@ export interface DedupeAction {
   reason: string;
 }
 
-/** Creates that go out together: one server's volumes, or the lane. */
-export interface CreateGroup {
+/** Requests that go out together: one server's volumes, or the lane. */
+export interface ServerGroup<T> {
   /** `server:<id>` or `lane`. */
   key: string;
   kind: "server" | "lane";
   serverId: string | null;
-  /** Entries with action `create` only, sorted by volume id then policy. */
-  entries: CreateEntry[];
+  entries: T[];
 }
+
+/** Creates that go out together; entries with action `create` only, sorted by volume id then policy. */
+export type CreateGroup = ServerGroup<CreateEntry>;
 
 /** The plan of `create-snapshots`. */
 export interface CreatePlan {
@@ -128,14 +130,29 @@ export function createRequest(entry: CreateEntry, createdAt: Temporal.Instant): 
   if (entry.action !== "create" || !entry.config || !entry.window) {
     throw new TypeError(`createRequest() needs a create entry, got ${entry.action}`);
   }
-  const group: SnapshotGroup | null = entry.serverId
-    ? { serverId: entry.serverId, windowStart: entry.window.start.toInstant() }
+  return policyRequest(entry.config, entry.volumeId, entry.window, entry.serverId, createdAt);
+}
+
+/**
+ * The create request of a snapshot of `volumeId` for `window` of `policy`: the one stamp every
+ * policy snapshot gets, whether a run or `snapshot --policy` takes it (name, description, the
+ * expiry and window keys, the group keys when the volume is in a server group).
+ */
+export function policyRequest(
+  policy: Policy,
+  volumeId: string,
+  window: Window,
+  serverId: string | null,
+  createdAt: Temporal.Instant,
+): CreateRequest {
+  const group: SnapshotGroup | null = serverId
+    ? { serverId, windowStart: window.start.toInstant() }
     : null;
   return {
-    volumeId: entry.volumeId,
-    name: snapshotName(entry.policy, entry.volumeId, entry.window.start),
+    volumeId,
+    name: snapshotName(policy.type, volumeId, window.start),
     description: SNAPSHOT_DESCRIPTION,
-    metadata: snapshotMetadata({ policy: entry.config, window: entry.window, createdAt, group }),
+    metadata: snapshotMetadata({ policy, window, createdAt, group }),
   };
 }
 
@@ -231,7 +248,7 @@ export function planCreate(input: PlanInput): CreatePlan {
       const window = win.window;
       const mine = byVolumePolicy.get(volumePolicyKey(volume.id, policy.type)) ?? [];
       const good = mine.filter((m) => isLive(m, nowMs, stuckAfterMs));
-      if (good.length > 1) dedupe.push(...findDuplicates(memo, policy, volume.id, good));
+      if (good.length > 1) dedupe.push(...findDuplicates(memo, policy, volume.id, good, now));
       const keeper = keeperOf(good.filter((m) => memoContains(win, m.anchorMs)));
       const entry: CreateEntry = {
         ...base,
@@ -272,17 +289,19 @@ export function planCreate(input: PlanInput): CreatePlan {
  * Only those: a snapshot without snapsentry's stamps (the Go tool's, or one made by hand with the
  * keys) is deleted only by its own expiry, however many share its window, and snapshots stamped
  * with different window starts were taken for different windows of an earlier schedule (every
- * 6 h, now every 12 h): none of them is a duplicate.
+ * 6 h, now every 12 h): none of them is a duplicate. A snapshot taken on demand was wanted as
+ * it is: it is neither a duplicate nor the keeper. A held one is never deleted.
  */
 function findDuplicates(
   memo: WindowMemo,
   policy: Policy,
   volumeId: string,
   good: ManagedSnapshot[],
+  now: Temporal.Instant,
 ): DedupeAction[] {
   const byStart = new Map<number, ManagedSnapshot[]>();
   for (const m of good) {
-    if (!m.stamp.windowStart || !m.stamp.runId) continue;
+    if (!m.stamp.windowStart || !m.stamp.runId || m.stamp.onDemand) continue;
     const key = m.stamp.windowStart.epochMilliseconds;
     const list = byStart.get(key);
     if (list) list.push(m);
@@ -294,7 +313,7 @@ function findDuplicates(
     const keeper = keeperOf(members)!;
     const label = memo.at(policy, startMs).label;
     for (const m of members) {
-      if (m === keeper || m.snapshot.status !== "available") continue;
+      if (m === keeper || m.snapshot.status !== "available" || isHeld(m.stamp, now)) continue;
       out.push({
         snapshotId: m.snapshot.id,
         volumeId,
@@ -309,10 +328,19 @@ function findDuplicates(
 }
 
 function groupCreates(entries: CreateEntry[]): CreateGroup[] {
-  const servers = new Map<string, CreateEntry[]>();
-  const lane: CreateEntry[] = [];
+  return groupByServer(entries.filter((e) => e.action === "create"));
+}
+
+/**
+ * Groups requests by the one server their volume is attached to (sorted by server id), then the
+ * lane (multi-attached and unattached volumes), keeping the entries' order within each group.
+ */
+export function groupByServer<T extends { serverId: string | null }>(
+  entries: readonly T[],
+): ServerGroup<T>[] {
+  const servers = new Map<string, T[]>();
+  const lane: T[] = [];
   for (const e of entries) {
-    if (e.action !== "create") continue;
     if (e.serverId === null) lane.push(e);
     else {
       const list = servers.get(e.serverId);
@@ -320,7 +348,7 @@ function groupCreates(entries: CreateEntry[]): CreateGroup[] {
       else servers.set(e.serverId, [e]);
     }
   }
-  const groups: CreateGroup[] = [...servers.keys()].sort().map((serverId) => ({
+  const groups: ServerGroup<T>[] = [...servers.keys()].sort().map((serverId) => ({
     key: `server:${serverId}`,
     kind: "server" as const,
     serverId,

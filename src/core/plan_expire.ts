@@ -1,7 +1,8 @@
 /**
  * The expire planner: what `expire-snapshots` does with each managed snapshot (expire, keep, or
  * clean up as a zombie), with the min-keep guard that never deletes the newest good snapshot of a
- * policy that is still in force.
+ * policy that is still in force, count-based retention (`retention-count`), and holds (a held
+ * snapshot is never deleted; a lapsed hold is reported so the run can clear it).
  *
  * @module
  */
@@ -15,8 +16,15 @@ import {
   volumePolicyKey,
 } from "./_snapshots.ts";
 import { formatAge } from "./duration.ts";
-import { formatUtc, type PolicyType } from "./naming.ts";
-import { isPolicyEnabled, isSubscribed, parseVolumePolicies } from "./policy.ts";
+import { formatUtc, type PolicyType, VOLUME_KEYS } from "./naming.ts";
+import {
+  isPolicyEnabled,
+  isSubscribed,
+  parseVolumePolicies,
+  type Policy,
+  type VolumePolicies,
+} from "./policy.ts";
+import { holdLapsed, isHeld, type SnapshotStamp } from "./retention.ts";
 import { DEFAULT_STUCK_AFTER_MS, type PlanInput } from "./types.ts";
 import { memoContains, WindowMemo } from "./window.ts";
 
@@ -36,7 +44,19 @@ export interface ExpireEntry {
   action: ExpireAction;
   /** Zombies only: true when a plain delete is refused (stuck `creating`, `error_deleting`). */
   force: boolean;
+  /** Why an `expire` goes: its expiry passed, or it is beyond its policy's retention count. */
+  cause?: "expiry" | "count";
+  /** True while a hold protects the snapshot (it is kept, whatever its state). */
+  held?: boolean;
   reason: string;
+}
+
+/** A hold whose end has passed: it protects nothing now, and is reported once. */
+export interface LapsedHold {
+  snapshotId: string;
+  volumeId: string;
+  until: Temporal.Instant;
+  reason?: string;
 }
 
 /** A managed snapshot that needs a human: its expiry is missing or unreadable. */
@@ -52,8 +72,18 @@ export interface ExpirePlan {
   /** One per managed snapshot, sorted by volume id, then created_at, then id. */
   entries: ExpireEntry[];
   issues: SnapshotIssue[];
+  /** Holds that have lapsed at `now` (the run reports each and marks it, so once only). */
+  lapsedHolds: LapsedHold[];
   /** Snapshots without `x-snapsentry-managed=true`: never touched, only counted. */
   unmanaged: number;
+}
+
+/** "Held until 2026-03-01T00:00:00Z (before the upgrade)", for reasons. */
+export function describeHold(stamp: Pick<SnapshotStamp, "hold">): string {
+  const h = stamp.hold;
+  if (!h) return "Not held";
+  const end = h.until ? `until ${formatUtc(h.until)}` : "with no end";
+  return `Held ${end}${h.reason ? ` (${h.reason})` : ""}`;
 }
 
 /**
@@ -64,10 +94,14 @@ export interface ExpirePlan {
  *   not (the Go tool's, or another tool's: an available one goes by its own expiry only);
  *   a younger `creating` one is kept;
  * - other non-`available` statuses: kept with the reason;
- * - `available`: `expire` once `now >= expiresAt`, unless the min-keep guard holds: while the
- *   volume exists, is subscribed and the policy is enabled, the newest available snapshot of that
- *   policy is kept until a newer available one exists;
- * - a missing or unreadable expiry: kept and reported in `issues`.
+ * - `available`: `expire` once `now >= expiresAt` (cause `expiry`), or when the volume's policy
+ *   has a retention count and the snapshot is not among the newest N available snapshots of that
+ *   volume and policy that are not held (cause `count`); with a count and no retention days the
+ *   expiry is not used (count only). Either way the min-keep guard holds: while the volume exists,
+ *   is subscribed and the policy is enabled, the newest available snapshot of that policy is kept
+ *   until a newer available one exists;
+ * - a missing or unreadable expiry: kept and reported in `issues`;
+ * - held (any status): kept; a hold that has lapsed holds nothing and is listed in `lapsedHolds`.
  */
 export function planExpire(input: PlanInput): ExpirePlan {
   const { now } = input;
@@ -124,8 +158,36 @@ export function planExpire(input: PlanInput): ExpirePlan {
     return newest.get(volumePolicyKey(m.snapshot.volumeId, m.stamp.policy)) === m;
   };
 
+  // Count retention: per volume and policy with a count, the available snapshots that are not
+  // held, newest window first (the guard's pick first within a window); those past the count go.
+  const parsed = new Map<string, VolumePolicies | null>();
+  const policyOf = (volumeId: string, type: PolicyType): Policy | undefined => {
+    if (!parsed.has(volumeId)) {
+      const v = volumes.get(volumeId);
+      parsed.set(volumeId, v && isSubscribed(v) ? parseVolumePolicies(v) : null);
+    }
+    return parsed.get(volumeId)?.policies.find((p) => p.type === type);
+  };
+  const rank = new Map<ManagedSnapshot, { index: number; count: number; policy: Policy }>();
+  for (const [key, list] of available) {
+    const first = list[0]!;
+    const policy = policyOf(first.snapshot.volumeId, first.stamp.policy!);
+    if (policy?.retentionCount === undefined) continue;
+    const counted = list.filter((m) => !isHeld(m.stamp, now)).sort((a, b) =>
+      b.anchorMs - a.anchorMs || oldestFirst(a, b)
+    );
+    const keeper = newest.get(key);
+    if (keeper && counted.includes(keeper)) {
+      counted.splice(counted.indexOf(keeper), 1);
+      counted.unshift(keeper);
+    }
+    counted.forEach((m, index) => rank.set(m, { index, count: policy.retentionCount!, policy }));
+  }
+  const countKey = (p: Policy) => `${VOLUME_KEYS[p.type].retentionCount}=${p.retentionCount}`;
+
   const entries: ExpireEntry[] = [];
   const issues: SnapshotIssue[] = [];
+  const lapsedHolds: LapsedHold[] = [];
   for (const m of all) {
     const s = m.snapshot;
     const e: ExpireEntry = {
@@ -141,8 +203,31 @@ export function planExpire(input: PlanInput): ExpirePlan {
       reason: "",
     };
     const ageMs = nowMs - m.createdMs;
-    // Made by snapsentry (stamped with its window): only then is a stuck one ours to force.
-    const ours = m.stamp.windowStart !== undefined;
+    // Made by snapsentry (stamped with its window, or taken on demand): only then is a stuck one
+    // ours to force.
+    const ours = m.stamp.windowStart !== undefined || m.stamp.onDemand;
+    if (m.stamp.hold?.untilError) {
+      issues.push({ snapshotId: s.id, volumeId: s.volumeId, message: m.stamp.hold.untilError });
+    }
+    if (isHeld(m.stamp, now)) {
+      e.held = true;
+      e.reason = `${describeHold(m.stamp)}: never deleted while held`;
+      entries.push(e);
+      continue;
+    }
+    if (holdLapsed(m.stamp, now) && s.status !== "deleting") {
+      lapsedHolds.push({
+        snapshotId: s.id,
+        volumeId: s.volumeId,
+        until: m.stamp.hold!.until!,
+        ...(m.stamp.hold!.reason ? { reason: m.stamp.hold!.reason } : {}),
+      });
+    }
+    const ranked = rank.get(m);
+    const beyondCount = ranked !== undefined && ranked.index >= ranked.count;
+    const countOnly = ranked?.policy.countOnly === true;
+    const guardText = () =>
+      `kept by the min-keep guard: newest available ${m.stamp.policy} snapshot of volume ${s.volumeId}`;
     switch (s.status) {
       case "deleting":
         e.reason = "Already being deleted";
@@ -173,21 +258,39 @@ export function planExpire(input: PlanInput): ExpirePlan {
           }); force-deleting it`;
         } else e.reason = "Still creating";
         break;
-      case "available":
+      case "available": {
+        const countText = ranked
+          ? `${countOnly ? "count only: " : ""}#${
+            ranked.index + 1
+          } of the newest ${ranked.count} ` +
+            `(${countKey(ranked.policy)})`
+          : "";
         if (!m.stamp.expiresAt) {
           e.reason = m.stamp.expiryError!;
           issues.push({ snapshotId: s.id, volumeId: s.volumeId, message: m.stamp.expiryError! });
-        } else if (cmpInstant(now, m.stamp.expiresAt) < 0) {
-          e.reason = `Expires at ${fmt(m.stamp.expiresAt)}`;
-        } else if (guarded(m)) {
-          e.reason = `Expired at ${
-            fmt(m.stamp.expiresAt)
-          } but kept by the min-keep guard: newest available ${m.stamp.policy} snapshot of volume ${s.volumeId}`;
+        } else if (!countOnly && cmpInstant(now, m.stamp.expiresAt) >= 0) {
+          if (guarded(m)) e.reason = `Expired at ${fmt(m.stamp.expiresAt)} but ${guardText()}`;
+          else {
+            e.action = "expire";
+            e.cause = "expiry";
+            e.reason = `Expired at ${fmt(m.stamp.expiresAt)}`;
+          }
+        } else if (beyondCount) {
+          const text = `Beyond the newest ${ranked.count} available ${m.stamp.policy} snapshots ` +
+            `of volume ${s.volumeId} (${countKey(ranked.policy)}): #${ranked.index + 1}`;
+          if (guarded(m)) e.reason = `${text}, but ${guardText()}`;
+          else {
+            e.action = "expire";
+            e.cause = "count";
+            e.reason = text;
+          }
+        } else if (countOnly) {
+          e.reason = `Kept by count, ${countText}`;
         } else {
-          e.action = "expire";
-          e.reason = `Expired at ${fmt(m.stamp.expiresAt)}`;
+          e.reason = `Expires at ${fmt(m.stamp.expiresAt)}${countText ? `; ${countText}` : ""}`;
         }
         break;
+      }
       default:
         e.reason = `Status "${s.status}"; only available snapshots expire`;
     }
@@ -199,5 +302,5 @@ export function planExpire(input: PlanInput): ExpirePlan {
     createdMs.get(a.snapshotId)! - createdMs.get(b.snapshotId)! ||
     (a.snapshotId < b.snapshotId ? -1 : a.snapshotId > b.snapshotId ? 1 : 0)
   );
-  return { now, entries, issues, unmanaged };
+  return { now, entries, issues, lapsedHolds, unmanaged };
 }

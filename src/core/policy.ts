@@ -24,6 +24,7 @@ import {
   parseBool,
   parseIntervalHours,
   parseMonthDay,
+  parseRetentionCount,
   parseRetentionDays,
   parseStartTime,
   parseTimezone,
@@ -37,8 +38,23 @@ import {
 export interface PolicyCommon {
   /** Policies read from volumes are always enabled; `false` is only used to write the disable path. */
   enabled: boolean;
-  /** Calendar days in the policy zone, at least 1. */
+  /**
+   * Calendar days in the policy zone, at least 1: the expiry stamped on each snapshot (the one the
+   * Go tool reads). With {@link countOnly} it is the policy default and snapsentry does not delete
+   * by it.
+   */
   retentionDays: number;
+  /**
+   * `x-snapsentry-<policy>-retention-count`: keep the newest N available snapshots of this policy
+   * per volume (held ones do not count). With days as well, a snapshot goes when it is past its
+   * expiry OR beyond the count.
+   */
+  retentionCount?: number;
+  /**
+   * Set when a count is given and retention days are not (empty or 0): snapsentry deletes by
+   * count only; the expiry stamp still carries the default days for the Go tool.
+   */
+  countOnly?: true;
   /** IANA time zone id as Temporal spells it, e.g. `Europe/Berlin`; never `Local`. */
   timezone: string;
 }
@@ -130,11 +146,30 @@ export interface PolicyWarning {
 export interface PolicyOptions {
   enabled?: string | boolean;
   retentionDays?: string | number;
+  /** Empty, `0` or absent: no count. */
+  retentionCount?: string | number;
   timezone?: string;
   startTime?: string;
   dayOfWeek?: string | number;
   dayOfMonth?: string | number;
   intervalHours?: string | number;
+}
+
+/** Days given as a value that is not empty and not 0 (which both mean the policy default). */
+function daysGiven(raw: string): boolean {
+  const v = raw.trim();
+  return v !== "" && !/^[+-]?0+$/.test(v);
+}
+
+/** The count fields of a policy: the count, and `countOnly` when no days were given. */
+function retentionCountOf(
+  count: number | undefined,
+  rawDays: string,
+): { retentionCount?: number; countOnly?: true } {
+  if (count === undefined) return {};
+  return daysGiven(rawDays)
+    ? { retentionCount: count }
+    : { retentionCount: count, countOnly: true };
 }
 
 /**
@@ -152,6 +187,10 @@ export function policyFromOptions(type: PolicyType, options: PolicyOptions): Pol
     enabled,
     retentionDays: parseRetentionDays(str(options.retentionDays), type, "retention"),
     timezone: parseTimezone(str(options.timezone), "timezone"),
+    ...retentionCountOf(
+      parseRetentionCount(str(options.retentionCount), "retention count"),
+      str(options.retentionDays),
+    ),
   };
   switch (type) {
     case "express":
@@ -293,6 +332,7 @@ export function parseVolumePolicies(volume: PolicyVolume): VolumePolicies {
     }
     const k = VOLUME_KEYS[type];
     const retentionDays = read(k.retentionDays, (v, w, n) => parseRetentionDays(v, type, w, n));
+    const retentionCount = read(k.retentionCount, parseRetentionCount);
     const timezone = read(k.timezone, parseTimezone);
     // The fields only this policy type has; every read runs, so all bad values are reported.
     let own: Record<string, unknown>;
@@ -317,8 +357,9 @@ export function parseVolumePolicies(volume: PolicyVolume): VolumePolicies {
         own.dayOfMonth = read(dayKey, parseMonthDay);
       }
     }
+    const count = retentionCountOf(retentionCount, lookup.get(k.retentionDays) ?? "");
     const policy = issues.length === 0
-      ? { type, enabled: true, retentionDays, timezone, ...own } as Policy
+      ? { type, enabled: true, retentionDays, timezone, ...count, ...own } as Policy
       : undefined;
     if (policy) {
       out.policies.push(policy);
@@ -375,10 +416,12 @@ export function policyToMetadata(policy: Policy): Record<string, string> {
   const out: Record<string, string> = {
     [MANAGED_KEY]: MANAGED_VALUE,
     [k.enabled]: policy.enabled ? "true" : "false",
-    [k.retentionDays]: String(policy.retentionDays),
-    [k.retentionType]: RETENTION_TYPE[policy.type],
-    [k.timezone]: policy.timezone,
   };
+  // Count only: no days key, so the Go tool (and snapsentry's stamp) read the default days.
+  if (!policy.countOnly) out[k.retentionDays] = String(policy.retentionDays);
+  if (policy.retentionCount !== undefined) out[k.retentionCount] = String(policy.retentionCount);
+  out[k.retentionType] = RETENTION_TYPE[policy.type];
+  out[k.timezone] = policy.timezone;
   switch (policy.type) {
     case "express":
       out[VOLUME_KEYS.express.intervalHours] = String(policy.intervalHours);
@@ -405,10 +448,15 @@ export function policyKeys(type: PolicyType): string[] {
 
 /**
  * A policy in words, e.g. `daily 08:00 Asia/Kolkata, keep 7 d`, `weekly sunday 00:00 UTC, keep
- * 7 d`, `monthly day 31 14:00 Europe/Paris, keep 30 d`, `express every 6 h UTC, keep 1 d`.
+ * 7 d`, `monthly day 31 14:00 Europe/Paris, keep 30 d`, `express every 6 h UTC, keep 1 d`; with a
+ * count `daily 02:00 UTC, keep newest 7` (count only) or `…, keep 7 d, at most 5` (both).
  */
 export function describePolicy(p: Policy): string {
-  const keep = `keep ${p.retentionDays} d`;
+  const keep = p.retentionCount === undefined
+    ? `keep ${p.retentionDays} d`
+    : p.countOnly
+    ? `keep newest ${p.retentionCount}`
+    : `keep ${p.retentionDays} d, at most ${p.retentionCount}`;
   switch (p.type) {
     case "express":
       return `express every ${p.intervalHours} h ${p.timezone}, ${keep}`;

@@ -412,13 +412,14 @@ Deno.test("policyToMetadata()", async (t) => {
     assertEquals(policyKeys("monthly").sort(), [
       "x-snapsentry-monthly-day-of-month",
       "x-snapsentry-monthly-enabled",
+      "x-snapsentry-monthly-retention-count",
       "x-snapsentry-monthly-retention-days",
       "x-snapsentry-monthly-retention-type",
       "x-snapsentry-monthly-start-day-of-month",
       "x-snapsentry-monthly-start-time",
       "x-snapsentry-monthly-timezone",
     ]);
-    assertEquals(policyKeys("express").length, 5);
+    assertEquals(policyKeys("express").length, 6);
   });
   await t.step("describePolicy() puts a policy in words", () => {
     assertEquals(policies.map(describePolicy), [

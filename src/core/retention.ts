@@ -16,6 +16,7 @@ import {
   SNAPSHOT_KEYS,
 } from "./naming.ts";
 import type { Policy } from "./policy.ts";
+import { parseBool } from "./values.ts";
 import type { Window } from "./window.ts";
 
 /**
@@ -110,7 +111,21 @@ export interface SnapshotStamp {
   retentionDays?: number;
   /** From `x-snapsentry-snapshot-run-id`: the run that made it (snapsentry only). */
   runId?: string;
+  /** `x-snapsentry-snapshot-on-demand` is true: taken by `snapshot`, not by a run. */
+  onDemand: boolean;
+  /** The hold keys, when `x-snapsentry-snapshot-hold` is set and not false (see {@link isHeld}). */
+  hold?: SnapshotHold;
   createdAt: Temporal.Instant;
+}
+
+/** A hold on a snapshot, as its metadata records it. */
+export interface SnapshotHold {
+  /** `x-snapsentry-snapshot-hold-until`; absent: held without end. */
+  until?: Temporal.Instant;
+  /** `x-snapsentry-snapshot-hold-reason`. */
+  reason?: string;
+  /** Why `until` could not be read; such a hold is kept without end (and reported). */
+  untilError?: string;
 }
 
 /**
@@ -163,6 +178,7 @@ export function parseSnapshotStamp(snapshot: {
     managed,
     createdAt: snapshot.createdAt,
     windowAnchor: snapshot.createdAt,
+    onDemand: false,
   };
   const type = md[SNAPSHOT_KEYS.policyType]?.trim().toLowerCase();
   if (type && (POLICY_TYPES as readonly string[]).includes(type)) out.policy = type as PolicyType;
@@ -185,5 +201,100 @@ export function parseSnapshotStamp(snapshot: {
   if (runId) out.runId = runId;
   const days = md[SNAPSHOT_KEYS.retentionDays]?.trim();
   if (days && /^\d{1,6}$/.test(days)) out.retentionDays = Number(days);
+  out.onDemand = readFlag(md[SNAPSHOT_KEYS.onDemand]) === true;
+  const hold = md[SNAPSHOT_KEYS.hold];
+  // A hold value that is no boolean ("maybe") holds: when unsure, keep the snapshot.
+  if (hold !== undefined && hold.trim() !== "" && readFlag(hold) !== false) {
+    const h: SnapshotHold = {};
+    const rawUntil = md[SNAPSHOT_KEYS.holdUntil];
+    if (rawUntil !== undefined && rawUntil.trim() !== "") {
+      const until = parseRfc3339(rawUntil.trim());
+      if (until) h.until = until;
+      else {
+        h.untilError =
+          `Cannot parse ${SNAPSHOT_KEYS.holdUntil} "${rawUntil}" on snapshot ${snapshot.id}: expected RFC 3339 such as 2026-01-03T08:30:00Z; the snapshot stays held until you release it`;
+      }
+    }
+    const reason = md[SNAPSHOT_KEYS.holdReason];
+    if (reason !== undefined && reason !== "") h.reason = reason;
+    out.hold = h;
+  }
   return out;
+}
+
+function readFlag(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseBool(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while a hold protects the snapshot at `now`: held, and its end (if any) not reached. */
+export function isHeld(stamp: Pick<SnapshotStamp, "hold">, now: Temporal.Instant): boolean {
+  const h = stamp.hold;
+  return h !== undefined && (h.until === undefined || Temporal.Instant.compare(now, h.until) < 0);
+}
+
+/** True when the snapshot still carries a hold whose end has passed at `now` (it holds nothing). */
+export function holdLapsed(stamp: Pick<SnapshotStamp, "hold">, now: Temporal.Instant): boolean {
+  const h = stamp.hold;
+  return h?.until !== undefined && Temporal.Instant.compare(now, h.until) >= 0;
+}
+
+/** The metadata `hold` writes: the hold, and its end and reason when given. */
+export function holdMetadata(hold: { until?: Temporal.Instant; reason?: string }): Record<
+  string,
+  string
+> {
+  return {
+    [SNAPSHOT_KEYS.hold]: "true",
+    ...(hold.until ? { [SNAPSHOT_KEYS.holdUntil]: formatUtc(hold.until) } : {}),
+    ...(hold.reason !== undefined && hold.reason !== ""
+      ? { [SNAPSHOT_KEYS.holdReason]: hold.reason }
+      : {}),
+  };
+}
+
+/** The keys `release` removes. */
+export const HOLD_KEYS: readonly string[] = [
+  SNAPSHOT_KEYS.hold,
+  SNAPSHOT_KEYS.holdUntil,
+  SNAPSHOT_KEYS.holdReason,
+];
+
+/**
+ * The metadata of an ad-hoc snapshot (`snapshot --retention D`): managed, its expiry
+ * (`createdAt + retention`, whole seconds, UTC in both expiry keys), the on-demand mark, and the
+ * retention in days when it is a whole number of days. No policy type and no window: it counts for
+ * no policy window and goes at its expiry like any other.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * import { adHocMetadata } from "./retention.ts";
+ * const md = adHocMetadata({
+ *   createdAt: Temporal.Instant.from("2026-03-01T10:00:00.250Z"),
+ *   retentionMs: 36 * 3600_000,
+ * });
+ * assertEquals(md["x-snapsentry-snapshot-expiry-date"], "2026-03-02T22:00:00Z");
+ * assertEquals(md["x-snapsentry-snapshot-policy-type"], undefined);
+ * ```
+ */
+export function adHocMetadata(
+  input: { createdAt: Temporal.Instant; retentionMs: number },
+): Record<string, string> {
+  const expiry = input.createdAt.add({ milliseconds: input.retentionMs }).round({
+    smallestUnit: "second",
+    roundingMode: "floor",
+  });
+  const days = input.retentionMs / 86_400_000;
+  return {
+    [SNAPSHOT_KEYS.managed]: MANAGED_VALUE,
+    [SNAPSHOT_KEYS.expiryDate]: formatUtc(expiry),
+    [SNAPSHOT_KEYS.expiryDateUserTz]: formatUtc(expiry),
+    ...(Number.isInteger(days) ? { [SNAPSHOT_KEYS.retentionDays]: String(days) } : {}),
+    [SNAPSHOT_KEYS.onDemand]: "true",
+  };
 }

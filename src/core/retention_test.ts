@@ -158,6 +158,7 @@ Deno.test("parseSnapshotStamp()", async (t) => {
       windowAnchor: I("2026-01-01T02:30:00Z"),
       groupServerId: "srv",
       retentionDays: 2,
+      onDemand: false,
       createdAt,
     });
   });

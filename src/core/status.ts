@@ -25,6 +25,7 @@ import {
   type PolicyWarning,
 } from "./policy.ts";
 import { placementOf } from "./plan_create.ts";
+import { holdLapsed, isHeld } from "./retention.ts";
 import { DEFAULT_STUCK_AFTER_MS, type PlanInput } from "./types.ts";
 import { intervalSeconds, memoContains, type Window, WindowMemo } from "./window.ts";
 
@@ -62,6 +63,8 @@ export interface StatusEntry {
   intervalSeconds: number | null;
   verdict: Verdict;
   reason: string;
+  /** Managed snapshots of this volume and policy that a hold protects now. */
+  held: number;
   /** This entry's Nagios code (see {@link planStatus}). */
   nagios: NagiosCode;
   issues?: PolicyIssue[];
@@ -69,10 +72,24 @@ export interface StatusEntry {
   warnings?: PolicyWarning[];
 }
 
+/** A managed snapshot with a hold (active, or lapsed and not yet cleared by an expire run). */
+export interface HeldSnapshot {
+  snapshotId: string;
+  volumeId: string;
+  policy?: PolicyType;
+  status: string;
+  until?: Temporal.Instant;
+  reason?: string;
+  /** The hold's end has passed: it protects nothing any more. */
+  lapsed: boolean;
+}
+
 /** The status report. */
 export interface StatusReport {
   now: Temporal.Instant;
   entries: StatusEntry[];
+  /** Every managed snapshot with a hold, by volume id then snapshot id. */
+  held: HeldSnapshot[];
   /** Values read the way the Go tool read them, of every entry (see `StatusEntry.warnings`). */
   warnings: PolicyWarning[];
   counts: Record<Verdict, number>;
@@ -101,8 +118,33 @@ export function planStatus(input: StatusInput): StatusReport {
   const nowMs = now.epochMilliseconds;
   const stuckAfterMs = input.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
   const memo = new WindowMemo();
-  const { byVolumePolicy } = indexManaged(input.snapshots);
+  const { all, byVolumePolicy } = indexManaged(input.snapshots);
   const entries: StatusEntry[] = [];
+  const held: HeldSnapshot[] = [];
+  for (const m of all) {
+    const h = m.stamp.hold;
+    if (!h || m.snapshot.status === "deleting") continue;
+    held.push({
+      snapshotId: m.snapshot.id,
+      volumeId: m.snapshot.volumeId,
+      ...(m.stamp.policy ? { policy: m.stamp.policy } : {}),
+      status: m.snapshot.status,
+      ...(h.until ? { until: h.until } : {}),
+      ...(h.reason ? { reason: h.reason } : {}),
+      lapsed: holdLapsed(m.stamp, now),
+    });
+  }
+  held.sort((a, b) =>
+    a.volumeId < b.volumeId
+      ? -1
+      : a.volumeId > b.volumeId
+      ? 1
+      : a.snapshotId < b.snapshotId
+      ? -1
+      : a.snapshotId > b.snapshotId
+      ? 1
+      : 0
+  );
   for (const volume of input.volumes) {
     if (!isSubscribed(volume)) continue;
     const parsed = parseVolumePolicies(volume);
@@ -124,6 +166,8 @@ export function planStatus(input: StatusInput): StatusReport {
         intervalSeconds: null,
         verdict: "INVALID",
         reason: own.map((e) => e.message).join("; "),
+        held: (byVolumePolicy.get(volumePolicyKey(volume.id, type)) ?? [])
+          .filter((m) => isHeld(m.stamp, now)).length,
         nagios: 3,
         issues: own,
       });
@@ -196,6 +240,7 @@ export function planStatus(input: StatusInput): StatusReport {
         intervalSeconds: intervalSeconds(policy),
         verdict,
         reason,
+        held: mine.filter((m) => isHeld(m.stamp, now)).length,
         nagios,
         ...(noted.length > 0 ? { warnings: noted } : {}),
       });
@@ -207,5 +252,5 @@ export function planStatus(input: StatusInput): StatusReport {
   const codes = new Set(entries.map((e) => e.nagios));
   const nagios: NagiosCode = codes.has(2) ? 2 : codes.has(1) ? 1 : codes.has(3) ? 3 : 0;
   const warnings = entries.flatMap((e) => e.warnings ?? []);
-  return { now, entries, warnings, counts, nagios };
+  return { now, entries, held, warnings, counts, nagios };
 }

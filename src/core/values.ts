@@ -187,6 +187,30 @@ export function parseRetentionDays(
   return n === 0 ? def : n;
 }
 
+/** Most snapshots a count-based retention keeps per volume and policy. */
+export const MAX_RETENTION_COUNT = 1000;
+
+/**
+ * Parses a retention count (`x-snapsentry-<policy>-retention-count`, `--retention-count`): a
+ * whole number of snapshots from 1 to {@link MAX_RETENTION_COUNT}. Empty or `0` means no count
+ * (undefined): retention is by days alone.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * import { parseRetentionCount } from "./values.ts";
+ * assertEquals([parseRetentionCount("7"), parseRetentionCount("")], [7, undefined]);
+ * ```
+ */
+export function parseRetentionCount(value: string, what = "retention count"): number | undefined {
+  if (value.trim() === "") return undefined;
+  const expected =
+    `a whole number of snapshots from 1 to ${MAX_RETENTION_COUNT} (0 or empty means no count)`;
+  const n = parseDecimal(value, what, expected);
+  if (n < 0 || n > MAX_RETENTION_COUNT) throw new PolicyValueError(what, value, expected);
+  return n === 0 ? undefined : n;
+}
+
 const ZONE_EXPECTED = "an IANA time zone such as Europe/Berlin or UTC";
 
 /**
