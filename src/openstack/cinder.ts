@@ -1,16 +1,19 @@
 /**
  * Cinder v3: the block-storage calls snapsentry makes (`BlockStorageApi`). The negotiated
  * microversion is fixed at construction and sent on every request; features are gated on it:
- * server-side snapshot metadata filter from 3.22, no `force` on snapshot create from 3.66.
+ * server-side snapshot metadata filter from 3.22, revert-to-snapshot from 3.40, no `force` on
+ * snapshot create from 3.66.
  */
 import type { Logger } from "../log.ts";
 import { nullLogger } from "../log.ts";
 import type { HttpRequest, HttpResponse, RequestScope } from "./http.ts";
 import { atLeast, microversionHeaders } from "./microversion.ts";
 import { collectPages, DEFAULT_PAGE_LIMIT } from "./paginate.ts";
+import { SnapsentryError } from "../errors.ts";
 import type {
   BlockStorageApi,
   CreateSnapshotOptions,
+  CreateVolumeOptions,
   ListSnapshotsOptions,
   ListVolumesOptions,
   MutationResult,
@@ -63,6 +66,8 @@ export interface CinderClientOptions {
 export const MV_SNAPSHOT_METADATA_FILTER = "3.22";
 /** From this microversion `force` is no longer needed (and `false` is rejected). */
 export const MV_NO_FORCE = "3.66";
+/** Microversion that added revert-to-snapshot (`revert` volume action). */
+export const MV_REVERT = "3.40";
 
 /**
  * Encodes a metadata filter as Cinder expects: a dict literal in one `metadata` query parameter
@@ -189,6 +194,55 @@ export class CinderClient implements BlockStorageApi {
     });
   }
 
+  async createVolume(options: CreateVolumeOptions): Promise<Volume> {
+    const volume: Record<string, unknown> = { name: options.name };
+    if (options.snapshotId !== undefined) volume.snapshot_id = options.snapshotId;
+    if (options.size !== undefined) volume.size = options.size;
+    if (options.description !== undefined) volume.description = options.description;
+    if (options.metadata !== undefined) volume.metadata = options.metadata;
+    if (options.volumeType !== undefined) volume.volume_type = options.volumeType;
+    if (options.availabilityZone !== undefined) {
+      volume.availability_zone = options.availabilityZone;
+    }
+    const url = this.#url("/volumes");
+    const r = await this.#send({
+      method: "POST",
+      url,
+      json: { volume },
+      expected: [202],
+      // As a snapshot create: a refusal (429) may be repeated, nothing else blindly.
+      idempotent: false,
+      retryWhenRefused: true,
+      kind: "POST volumes",
+    });
+    const created = toVolume(this.#decode(VOLUME_BODY, r, "POST", url).volume);
+    this.#logger.debug("volume_create_accepted", {
+      volume_id: created.id,
+      snapshot_id: options.snapshotId,
+      request_id: r.requestId,
+    });
+    return created;
+  }
+
+  async revertToSnapshot(volumeId: string, snapshotId: string): Promise<MutationResult> {
+    if (!atLeast(this.microversion, MV_REVERT)) {
+      throw new SnapsentryError(
+        `Cannot revert volume ${volumeId} to a snapshot: the negotiated Cinder microversion ${this.microversion} is below ${MV_REVERT}, which added revert-to-snapshot`,
+        { code: "unsupported_microversion", hint: "restore to a new volume instead" },
+      );
+    }
+    const r = await this.#send({
+      method: "POST",
+      url: this.#url(`/volumes/${encodeURIComponent(volumeId)}/action`),
+      json: { revert: { snapshot_id: snapshotId } },
+      expected: [202],
+      // Not repeated after an unclear failure: a second revert would meet the first one running.
+      idempotent: false,
+      kind: "POST volumes/action",
+    });
+    return mutationResult(r);
+  }
+
   async listSnapshots(options: ListSnapshotsOptions = {}): Promise<Snapshot[]> {
     const url = new URL(this.#url("/snapshots/detail"));
     const wantMeta = options.metadata && Object.keys(options.metadata).length > 0
@@ -299,6 +353,15 @@ export class CinderClient implements BlockStorageApi {
       kind: "POST snapshots/metadata",
     });
     return this.#decode(METADATA_BODY, r, "POST", url)?.metadata ?? {};
+  }
+
+  async deleteSnapshotMetadataKey(id: string, key: string): Promise<void> {
+    await this.#send({
+      method: "DELETE",
+      url: this.#url(`/snapshots/${encodeURIComponent(id)}/metadata/${encodeURIComponent(key)}`),
+      expected: [200, 204, 404],
+      kind: "DELETE snapshots/metadata",
+    });
   }
 
   async getQuotaSet(): Promise<QuotaSet> {

@@ -83,6 +83,7 @@ export {
   type CinderClientOptions,
   encodeMetadataFilter,
   MV_NO_FORCE,
+  MV_REVERT,
   MV_SNAPSHOT_METADATA_FILTER,
   type Requester,
 } from "./cinder.ts";

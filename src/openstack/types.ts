@@ -96,6 +96,21 @@ export interface CreateSnapshotOptions {
   deadline?: Temporal.Instant;
 }
 
+/** A new volume (`restore`: from a snapshot). */
+export interface CreateVolumeOptions {
+  name: string;
+  /** Create from this snapshot; without `size` the volume gets the snapshot's size. */
+  snapshotId?: string;
+  /** GiB; required without `snapshotId`. */
+  size?: number;
+  description?: string;
+  metadata?: Record<string, string>;
+  /** A volume type name (Cinder answers 404 for an unknown one). */
+  volumeType?: string;
+  /** An availability zone (Cinder answers 400 for an unknown one). */
+  availabilityZone?: string;
+}
+
 /** The Cinder v3 calls snapsentry makes. Implemented by `CinderClient`. */
 export interface BlockStorageApi {
   /** Negotiated microversion, e.g. "3.70". */
@@ -110,6 +125,17 @@ export interface BlockStorageApi {
   ): Promise<Record<string, string>>;
   /** DELETE …/metadata/{key}; a missing key is not an error. */
   deleteVolumeMetadataKey(id: string, key: string): Promise<void>;
+  /**
+   * POST /volumes (202). Never retried blindly: after a 5xx, a timeout or a dropped connection it
+   * throws, and the caller looks for the volume before trying again.
+   */
+  createVolume(options: CreateVolumeOptions): Promise<Volume>;
+  /**
+   * POST /volumes/{id}/action `revert` (202): reverts the volume to its latest snapshot. Needs
+   * microversion 3.40; Cinder answers 400 when the snapshot is not the latest and 409 when the
+   * volume is not available.
+   */
+  revertToSnapshot(volumeId: string, snapshotId: string): Promise<MutationResult>;
   listSnapshots(options?: ListSnapshotsOptions): Promise<Snapshot[]>;
   /** POST /snapshots. Never retried blindly: on timeout, 5xx or a dropped connection it throws. */
   createSnapshot(options: CreateSnapshotOptions): Promise<Snapshot>;
@@ -124,6 +150,8 @@ export interface BlockStorageApi {
     id: string,
     metadata: Record<string, string>,
   ): Promise<Record<string, string>>;
+  /** DELETE /snapshots/{id}/metadata/{key}; a missing key is not an error. */
+  deleteSnapshotMetadataKey(id: string, key: string): Promise<void>;
   getQuotaSet(): Promise<QuotaSet>;
 }
 
