@@ -1,7 +1,7 @@
 /**
  * Emulated Cinder v3 at `<base>/volume/v3/{project_id}`: version documents, microversion
- * negotiation, volumes, snapshots (with a lazy state machine), metadata, admin actions and quota
- * sets. Messages, statuses and fault shapes follow cinder's API layer (cinder/api/v3, v2,
+ * negotiation, volumes (also from a snapshot, and reverted to one), snapshots (with a lazy state
+ * machine), metadata, admin actions, volume transfers and quota sets. Messages, statuses and fault shapes follow cinder's API layer (cinder/api/v3, v2,
  * cinder/exception.py, cinder/api/openstack/wsgi.py).
  *
  * This file owns the `prepare` middleware (token, access rules, microversion, project check) and
@@ -33,6 +33,7 @@ import { attachmentsApp } from "./cinder/attachments.ts";
 import { metadataApp } from "./cinder/metadata.ts";
 import { quotasApp } from "./cinder/quotas.ts";
 import { snapshotsApp } from "./cinder/snapshots.ts";
+import { transfersApp } from "./cinder/transfers.ts";
 import { versionsApp } from "./cinder/versions.ts";
 import { volumesApp } from "./cinder/volumes.ts";
 
@@ -124,6 +125,7 @@ export function cinderApp(ctx: ServiceContext): Hono<CEnv> {
   app.route(PROJECT, metadataApp(ctx, "snapshots", findSnapshot, snapshotNotFound));
   app.route(PROJECT, snapshotsApp(ctx));
   app.route(PROJECT, quotasApp(ctx));
+  app.route(PROJECT, transfersApp(ctx));
 
   app.notFound(() => cinderFault(404, "The resource could not be found."));
   return app;

@@ -46,6 +46,7 @@ export type {
   ProjectRec,
   QuotaLimits,
   SnapshotRec,
+  TransferRec,
   UserRec,
   VolumeRec,
 } from "./state.ts";

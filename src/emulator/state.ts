@@ -101,6 +101,21 @@ export interface VolumeRec {
   updatedAt: number | null;
   /** Pending transition (e.g. `creating` → `available`; status "deleted": gone at `at`). */
   pending: { status: string; at: number } | null;
+  /** The snapshot the volume was created from, if any (`snapshot_id`). */
+  snapshotId?: string | null;
+}
+
+/** A volume transfer offered and not yet accepted (`/volume-transfers`, 3.55+). */
+export interface TransferRec {
+  id: string;
+  volumeId: string;
+  /** The project the volume is transferred from. */
+  projectId: string;
+  name: string | null;
+  authKey: string;
+  /** 3.55 `no_snapshots`: the snapshots stay in the giving project. */
+  noSnapshots: boolean;
+  createdAt: number;
 }
 
 export interface SnapshotRec {
@@ -208,6 +223,7 @@ export class CloudState {
   readonly snapshots = new Map<string, SnapshotRec>();
   readonly deletedSnapshots: SnapshotRec[] = [];
   readonly quotas = new Map<string, QuotaLimits>();
+  readonly transfers = new Map<string, TransferRec>();
   readonly namespaces = new Map<string, MetadefNamespace>();
   defaultQuotas: QuotaLimits;
 
@@ -278,6 +294,19 @@ export class CloudState {
     this.volumes.delete(id);
     this.#volIndex(v.projectId).remove(id);
     this.#pendingVolumes.delete(v);
+  }
+
+  /** Gives a volume to another project (a transfer); its snapshots move only with `snapshots`. */
+  moveVolume(v: VolumeRec, projectId: string, snapshots: boolean): void {
+    this.#volIndex(v.projectId).remove(v.id);
+    v.projectId = projectId;
+    this.#volIndex(projectId).add(v);
+    if (!snapshots) return;
+    for (const s of this.snapshotsOfVolume(v.id)) {
+      this.#snapIndex(s.projectId).remove(s.id);
+      s.projectId = projectId;
+      this.#snapIndex(projectId).add(s);
+    }
   }
 
   setVolumePending(v: VolumeRec, pending: VolumeRec["pending"]): void {

@@ -21,6 +21,12 @@ export function metadataApp(
   const { state } = ctx;
   const app = new Hono<CEnv>();
   const base = `/${kind}/:id/metadata`;
+  // As Cinder words it (VolumeMetadataNotFound, SnapshotMetadataNotFound).
+  const noKey = (id: string, key: string) =>
+    cinderFault(
+      404,
+      `${kind === "volumes" ? "Volume" : "Snapshot"} ${id} has no metadata with key ${key}.`,
+    );
   app.get(base, (c) => {
     const r = find(c, param(c, "id"));
     if (!r) return notFound(param(c, "id"));
@@ -45,7 +51,7 @@ export function metadataApp(
     const r = find(c, param(c, "id"));
     if (!r) return notFound(param(c, "id"));
     const key = param(c, "key");
-    if (!(key in r.metadata)) return cinderFault(404, "Metadata item was not found");
+    if (!(key in r.metadata)) return noKey(param(c, "id"), key);
     return c.json({ meta: { [key]: r.metadata[key] } });
   });
   app.put(`${base}/:key`, async (c) => {
@@ -69,7 +75,7 @@ export function metadataApp(
     const r = find(c, param(c, "id"));
     if (!r) return notFound(param(c, "id"));
     const key = param(c, "key");
-    if (!(key in r.metadata)) return cinderFault(404, "Metadata item was not found");
+    if (!(key in r.metadata)) return noKey(param(c, "id"), key);
     const { [key]: _gone, ...rest } = r.metadata;
     r.metadata = rest;
     r.updatedAt = state.nowMs();

@@ -228,6 +228,9 @@ export function snapshotsApp(ctx: ServiceContext): Hono<CEnv> {
   app.delete("/snapshots/:id", (c) => {
     const s = findSnapshot(c, param(c, "id"));
     if (!s) return snapshotNotFound(param(c, "id"));
+    // Cinder loads the snapshot's volume in the caller's project: once the volume was transferred
+    // away without its snapshots, the snapshot cannot be deleted (real Cinder 21 answers so).
+    if (!findVolume(c, s.volumeId)) return volumeNotFound(s.volumeId);
     if (s.status !== "available" && s.status !== "error") {
       return cinderFault(
         400,

@@ -1,4 +1,8 @@
-/** Cinder volumes at `<base>/volume/v3/{project_id}/volumes`: list, show, create and delete. */
+/**
+ * Cinder volumes at `<base>/volume/v3/{project_id}/volumes`: list, show, create (also from a
+ * snapshot), delete, and the `revert` action (3.40+). Rules and messages follow
+ * cinder/api/v3/volumes.py and cinder/volume/flows/api/create_volume.py, checked against Cinder 21.
+ */
 
 import { Hono } from "hono";
 import type { ServiceContext } from "../context.ts";
@@ -15,6 +19,7 @@ import {
   projUrl,
   quotaGigabytes,
   readJson,
+  snapshotNotFound,
   strictBool,
   validateMetadata,
   volumeNotFound,
@@ -55,7 +60,7 @@ function volumeDetail(c: C, v: VolumeRec): Json {
     multiattach: v.multiattach,
     migration_status: null,
     replication_status: null,
-    snapshot_id: null,
+    snapshot_id: v.snapshotId ?? null,
     source_volid: null,
     consistencygroup_id: null,
     user_id: v.userId,
@@ -90,8 +95,11 @@ function volumeSummary(c: C, v: VolumeRec): Json {
 export function volumesApp(ctx: ServiceContext): Hono<CEnv> {
   const { state } = ctx;
   const app = new Hono<CEnv>();
-  const { findVolume } = lookups(ctx);
+  const { findVolume, findSnapshot } = lookups(ctx);
   const page = pager(ctx);
+  /** Volume types and zones the cloud knows: the defaults and whatever volumes already use. */
+  const known = (field: "volumeType" | "availabilityZone", fallback: string) =>
+    new Set([fallback, ...[...state.volumes.values()].map((v) => v[field])]);
 
   const listVolumes = (c: C, detail: boolean) => {
     const everywhere = allTenants(c);
@@ -143,12 +151,53 @@ export function volumesApp(ctx: ServiceContext): Hono<CEnv> {
     if (!vol || typeof vol !== "object") {
       return cinderFault(400, "Missing required element 'volume' in request body.");
     }
-    const size = Number(vol.size);
+    // From a snapshot: Cinder reads the snapshot, then its source volume, in the caller's project.
+    let source: { size: number; volume: VolumeRec; snapshotId: string } | undefined;
+    if (vol.snapshot_id !== undefined && vol.snapshot_id !== null) {
+      const snap = findSnapshot(c, String(vol.snapshot_id));
+      if (!snap) return snapshotNotFound(String(vol.snapshot_id));
+      const from = findVolume(c, snap.volumeId);
+      if (!from) return volumeNotFound(snap.volumeId);
+      if (snap.status !== "available") {
+        return cinderFault(
+          400,
+          "Invalid snapshot: Originating snapshot status must be one of available values",
+        );
+      }
+      source = { size: snap.size, volume: from, snapshotId: snap.id };
+    }
+    const size = vol.size === undefined || vol.size === null
+      ? source?.size ?? NaN
+      : Number(vol.size);
     if (!Number.isInteger(size) || size < 1) {
       return cinderFault(
         400,
         "Invalid input for field/attribute size. Value: must be an integer >= 1.",
       );
+    }
+    if (source && size < source.size) {
+      return cinderFault(
+        400,
+        `Invalid input received: Volume size '${size}'GB cannot be smaller than the snapshot size ${source.size}GB. They must be >= original snapshot size.`,
+      );
+    }
+    if (
+      typeof vol.volume_type === "string" &&
+      !known("volumeType", "__DEFAULT__").has(vol.volume_type)
+    ) {
+      return cinderFault(404, `Volume type with name ${vol.volume_type} could not be found.`);
+    }
+    if (typeof vol.availability_zone === "string") {
+      if (!known("availabilityZone", "nova").has(vol.availability_zone)) {
+        return cinderFault(400, `Availability zone '${vol.availability_zone}' is invalid.`);
+      }
+      // cloned_volume_same_az (default true): a volume from a snapshot stays in its zone.
+      if (source && vol.availability_zone !== source.volume.availabilityZone) {
+        return cinderFault(
+          400,
+          "Invalid input received: Volume must be in the same availability zone as the snapshot",
+        );
+      }
     }
     const meta = validateMetadata(vol.metadata);
     if (meta instanceof Response) return meta;
@@ -179,15 +228,70 @@ export function volumesApp(ctx: ServiceContext): Hono<CEnv> {
       metadata: meta,
       attachments: [],
       multiattach: vol.multiattach === true,
-      bootable: false,
-      volumeType: typeof vol.volume_type === "string" ? vol.volume_type : "__DEFAULT__",
-      availabilityZone: typeof vol.availability_zone === "string" ? vol.availability_zone : "nova",
+      bootable: source?.volume.bootable ?? false,
+      volumeType: typeof vol.volume_type === "string"
+        ? vol.volume_type
+        : source?.volume.volumeType ?? "__DEFAULT__",
+      availabilityZone: typeof vol.availability_zone === "string"
+        ? vol.availability_zone
+        : source?.volume.availabilityZone ?? "nova",
       createdAt: now,
       updatedAt: null,
       pending: { status: "available", at: now + ctx.volumeDelayMs },
+      snapshotId: source?.snapshotId ?? null,
     };
     state.putVolume(rec);
     return c.json({ volume: volumeDetail(c, rec) }, 202);
+  });
+
+  app.post("/volumes/:id/action", async (c) => {
+    const body = await readJson(c);
+    if (!body || typeof body !== "object" || Object.keys(body).length !== 1) {
+      return cinderFault(400, "Malformed request body");
+    }
+    const action = Object.keys(body)[0]!;
+    // `revert` exists from 3.40; below it Cinder finds no such resource.
+    if (action !== "revert" || !mvAtLeast(c.get("mv"), 3, 40)) {
+      if (action === "revert") return cinderFault(404, "The resource could not be found.");
+      return cinderFault(
+        400,
+        `There is no such action: ${action}. Verify the request body and Content-Type header and try again.`,
+      );
+    }
+    const v = findVolume(c, param(c, "id"));
+    if (!v) return volumeNotFound(param(c, "id"));
+    const wanted = body.revert?.snapshot_id ?? null;
+    // The latest snapshot of the volume, whatever its status (snapshot_get_latest_for_volume).
+    const latest = state.snapshotsOfVolume(v.id).sort((a, b) =>
+      b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)
+    )[0];
+    if (!latest) {
+      return cinderFault(400, `Volume ${v.id} doesn't have any snapshots.`);
+    }
+    if (wanted !== latest.id) {
+      return cinderFault(
+        400,
+        `Specified snapshot ${wanted ?? "None"} is None or not the latest one of volume ${v.id}.`,
+      );
+    }
+    const cant = `Can't revert volume ${v.id} to its latest snapshot ${latest.id}.`;
+    if (v.size !== latest.size) {
+      return cinderFault(400, `${cant} The volume size must be equal to the snapshot size.`);
+    }
+    if (v.status !== "available") {
+      return cinderFault(409, `Invalid volume: ${cant} Volume's status must be 'available'.`);
+    }
+    if (latest.status !== "available") {
+      return cinderFault(409, `Invalid snapshot: ${cant} Snapshot's status must be 'available'.`);
+    }
+    const now = state.nowMs();
+    v.status = "reverting";
+    v.updatedAt = now;
+    state.setVolumePending(v, { status: "available", at: now + ctx.volumeDelayMs });
+    latest.status = "restoring";
+    latest.updatedAt = now;
+    state.setSnapshotPending(latest, { status: "available", at: now + ctx.volumeDelayMs });
+    return c.body(null, 202);
   });
 
   app.delete("/volumes/:id", (c) => {
