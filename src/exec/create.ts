@@ -8,6 +8,7 @@
 import {
   type CreateEntry,
   type CreatePlan,
+  type CreateRequest,
   createRequest,
   type DedupeAction,
   findSatisfying,
@@ -15,6 +16,7 @@ import {
   planCreate,
   planExpire,
   type PlanInput,
+  type ServerGroup,
   SNAPSHOT_KEYS,
 } from "../core/mod.ts";
 import {
@@ -137,23 +139,76 @@ function recordDryRun(run: RunContext, plan: CreatePlan, input: PlanInput): void
  * with its own, smaller parallelism.
  */
 async function requestCreates(run: RunContext, plan: CreatePlan): Promise<void> {
-  const servers = plan.groups.filter((g) => g.kind === "server");
-  const lane = plan.groups.find((g) => g.kind === "lane")?.entries ?? [];
-  const create = (e: CreateEntry) => createOne(run, e);
-  const [groups, laneResult] = await Promise.all([
+  await requestGrouped(
+    run,
+    plan.groups,
+    (e) => createOne(run, e),
+    (e) => entryOutcome(e, "create"),
+  );
+}
+
+/**
+ * Sends `create` for every entry of `groups` as a run does: server groups in parallel (a group's
+ * requests all at once), the lane beside them with its own parallelism; what the deadline kept
+ * from starting is recorded not done. Shared by runs and on-demand snapshots.
+ */
+export async function requestGrouped<T>(
+  run: RunContext,
+  groups: readonly ServerGroup<T>[],
+  create: (e: T) => Promise<void>,
+  outcomeOf: (e: T) => Omit<ActionOutcome, "status">,
+): Promise<void> {
+  const servers = groups.filter((g) => g.kind === "server");
+  const lane = groups.find((g) => g.kind === "lane")?.entries ?? [];
+  const [grouped, laneResult] = await Promise.all([
     settlePool(servers, run.config.concurrency, async (g) => {
       run.logger.debug("group_started", { server_id: g.serverId, volumes: g.entries.length });
       await Promise.all(g.entries.map(create));
     }, run.shouldStart),
     settlePool(lane, run.config.laneConcurrency, create, run.shouldStart),
   ]);
-  const notStarted = [...groups.notStarted.flatMap((g) => g.entries), ...laneResult.notStarted];
-  for (const e of notStarted) recordNotStarted(run, entryOutcome(e, "create"));
+  const notStarted = [...grouped.notStarted.flatMap((g) => g.entries), ...laneResult.notStarted];
+  for (const e of notStarted) recordNotStarted(run, outcomeOf(e));
 }
 
 /** POSTs one snapshot; after an ambiguous failure, adopts what Cinder made instead of retrying. */
-async function createOne(run: RunContext, e: CreateEntry): Promise<void> {
+function createOne(run: RunContext, e: CreateEntry): Promise<void> {
   const req = createRequest(e, run.clock.now());
+  return postSnapshot(run, {
+    request: req,
+    outcome: entryOutcome(e, "create"),
+    // The window's snapshots of the volume, by the planner's rule: the oldest available one,
+    // else the oldest creating one.
+    adoptFilter: {
+      [SNAPSHOT_KEYS.policyType]: e.policy,
+      [SNAPSHOT_KEYS.windowStart]: req.metadata[SNAPSHOT_KEYS.windowStart]!,
+    },
+    pick: (listed) =>
+      findSatisfying(e, listed, {
+        now: run.clock.now(),
+        stuckAfterMs: run.config.stuckAfterMs,
+      }) as Snapshot | undefined,
+  });
+}
+
+/** One snapshot create: its request, the outcome to record, and how to find it if unclear. */
+export interface SnapshotPost {
+  request: CreateRequest;
+  /** The outcome fields (kind `create`); `adopt` is recorded with the same fields. */
+  outcome: Omit<ActionOutcome, "status">;
+  /** After an ambiguous failure, the volume's snapshots are listed with these metadata too. */
+  adoptFilter: Record<string, string>;
+  /** The snapshot among those listed that the create made, if any. */
+  pick: (listed: Snapshot[]) => Snapshot | undefined;
+}
+
+/**
+ * POSTs one snapshot stamped with the run's id and records it pending. After an ambiguous
+ * failure (timeout, 5xx, dropped connection) it lists what Cinder made and adopts it instead of
+ * repeating the POST; any other failure is recorded (a 413 as `quota_exceeded`). Never throws.
+ */
+export async function postSnapshot(run: RunContext, post: SnapshotPost): Promise<void> {
+  const req = post.request;
   try {
     const snap = await run.cinder.createSnapshot({
       volumeId: req.volumeId,
@@ -165,17 +220,17 @@ async function createOne(run: RunContext, e: CreateEntry): Promise<void> {
     });
     run.view?.upsert([snap]);
     run.ledger.record({
-      ...entryOutcome(e, "create"),
+      ...post.outcome,
       status: "pending",
       snapshotId: snap.id,
       ...(snap.requestId ? { requestId: snap.requestId } : {}),
     });
   } catch (error) {
-    if (isAmbiguous(error) && await adopt(run, e, req.metadata, error)) return;
+    if (isAmbiguous(error) && await adopt(run, post, error)) return;
     const requestId = requestIdOf(error);
     const quota = error instanceof QuotaExceededError;
     run.ledger.record({
-      ...entryOutcome(e, "create"),
+      ...post.outcome,
       status: "failed",
       error: quota ? `Quota exceeded: ${error.serverMessage ?? error.message}` : messageOf(error),
       ...(quota ? { errorCode: "quota_exceeded" } : {}),
@@ -184,47 +239,36 @@ async function createOne(run: RunContext, e: CreateEntry): Promise<void> {
   }
 }
 
-/** Lists the window's snapshots of the volume after a create failed ambiguously; adopts one. */
-async function adopt(
-  run: RunContext,
-  e: CreateEntry,
-  stamp: Record<string, string>,
-  error: unknown,
-): Promise<boolean> {
+/** Lists the volume's matching snapshots after a create failed ambiguously; adopts one. */
+async function adopt(run: RunContext, post: SnapshotPost, error: unknown): Promise<boolean> {
+  const { volumeId, policy } = post.outcome;
   run.logger.warn("snapshot_create_uncertain", {
-    volume_id: e.volumeId,
-    policy: e.policy,
+    volume_id: volumeId,
+    policy,
     error: messageOf(error),
     request_id: requestIdOf(error),
   });
   let listed: Snapshot[];
   try {
     listed = await run.cinder.listSnapshots({
-      volumeId: e.volumeId,
-      metadata: {
-        ...MANAGED_FILTER,
-        [SNAPSHOT_KEYS.policyType]: e.policy,
-        [SNAPSHOT_KEYS.windowStart]: stamp[SNAPSHOT_KEYS.windowStart]!,
-      },
+      volumeId: post.request.volumeId,
+      metadata: { ...MANAGED_FILTER, ...post.adoptFilter },
     });
   } catch (listError) {
     run.logger.warn("adopt_listing_failed", {
-      volume_id: e.volumeId,
-      policy: e.policy,
+      volume_id: volumeId,
+      policy,
       error: messageOf(listError),
     });
     return false;
   }
-  // The planner's rule: the oldest available one, else the oldest creating one.
-  const adopted = findSatisfying(e, listed, {
-    now: run.clock.now(),
-    stuckAfterMs: run.config.stuckAfterMs,
-  }) as Snapshot | undefined;
+  const adopted = post.pick(listed);
   if (!adopted) return false;
   run.view?.upsert([adopted]);
   // Counted once it is available, as a create is: one that fails counts as failed only.
   run.ledger.record({
-    ...entryOutcome(e, "adopt"),
+    ...post.outcome,
+    kind: "adopt",
     status: adopted.status === "available" ? "done" : "pending",
     snapshotId: adopted.id,
     reason: `Create answered "${messageOf(error)}" but Cinder made ${adopted.id}; adopted`,
@@ -266,7 +310,7 @@ async function deleteDuplicates(run: RunContext, dedupe: readonly DedupeAction[]
  * GET when it is not in the listing. A snapshot still `creating` at the timeout is left alone and
  * reported: the next run adopts it.
  */
-async function waitForCreates(run: RunContext): Promise<void> {
+export async function waitForCreates(run: RunContext): Promise<void> {
   const open = new Set(run.ledger.pending((o) => o.kind === "create" || o.kind === "adopt"));
   if (open.size === 0) return;
   const { clock, config } = run;

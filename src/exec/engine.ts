@@ -4,7 +4,15 @@
  * Every caller builds it with {@link createEngine}: the CLI, the demo, the tests and the bench.
  */
 import type { Clock } from "../clock.ts";
-import { type CreatePlan, type ExpirePlan, planCreate, planExpire } from "../core/mod.ts";
+import {
+  type CreatePlan,
+  type ExpirePlan,
+  findUnprotected,
+  planCreate,
+  planExpire,
+  planOnDemand,
+  type UnprotectedReport,
+} from "../core/mod.ts";
 import type { Logger } from "../log.ts";
 import type { AlertSink } from "./alerts.ts";
 import { type QuotaSet, type RequestScope, RequestStats } from "../openstack/mod.ts";
@@ -12,6 +20,12 @@ import { ENGINE_DEFAULTS, type EngineConfig } from "./config.ts";
 import { runCreate } from "./create.ts";
 import { runExpire } from "./expire.ts";
 import { observe } from "./observe.ts";
+import {
+  type OnDemandRequest,
+  type PreparedOnDemand,
+  readVolumes,
+  runOnDemand,
+} from "./on_demand.ts";
 import { type CloudPort, executeRun, newRunId, type RunContext, type RunDeps } from "./run.ts";
 import type {
   Engine,
@@ -87,6 +101,38 @@ export class SnapshotEngine implements Engine {
       stuckAfterMs: this.config.stuckAfterMs,
     };
     return { create: planCreate(input), expire: planExpire(input), observation };
+  }
+
+  /**
+   * Reads the named volumes (one GET each) and plans on-demand snapshots of them at `now`; makes
+   * nothing. The caller refuses bad input before {@link takeOnDemand}.
+   */
+  async prepareOnDemand(
+    request: OnDemandRequest,
+    now: Temporal.Instant = this.#deps.clock.now(),
+  ): Promise<PreparedOnDemand> {
+    const cinder = await this.#deps.cloud.blockStorage(this.#scope());
+    const { volumes, missing } = await readVolumes(cinder, request.volumeIds);
+    const plan = planOnDemand({
+      now,
+      volumes: request.volumeIds.flatMap((id) => volumes.get(id) ?? []),
+      ...(request.policy ? { policy: request.policy } : {}),
+      ...(request.retentionMs !== undefined ? { retentionMs: request.retentionMs } : {}),
+      ...(request.name !== undefined ? { name: request.name } : {}),
+    });
+    return { plan, missing, volumes };
+  }
+
+  /** Takes a prepared on-demand plan as one create run (grouped, adopted, waited for). */
+  takeOnDemand(prepared: PreparedOnDemand, options: EngineRunOptions = {}): Promise<RunReport> {
+    return executeRun("create", this.#deps, options, (run) => runOnDemand(run, prepared.plan));
+  }
+
+  /** Lists every volume of the project (one paged listing) and finds those no policy protects. */
+  async unprotected(): Promise<{ at: Temporal.Instant; report: UnprotectedReport }> {
+    const cinder = await this.#deps.cloud.blockStorage(this.#scope());
+    const volumes = await cinder.listVolumes();
+    return { at: this.#deps.clock.now(), report: findUnprotected(volumes) };
   }
 
   async probe(): Promise<QuotaSet> {

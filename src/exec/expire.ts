@@ -3,7 +3,14 @@
  * is kept → delete what expired (bounded concurrency) → sweep zombies → confirm every delete with
  * one listing. The zombie sweep is shared with create runs.
  */
-import { type ExpireEntry, formatUtc, planExpire } from "../core/mod.ts";
+import {
+  type ExpireEntry,
+  type ExpirePlan,
+  formatUtc,
+  planExpire,
+  SNAPSHOT_KEYS,
+} from "../core/mod.ts";
+import { messageOf } from "../errors.ts";
 import { confirmDeletes, recordNotStarted, sendDelete } from "./delete.ts";
 import { observeForRun, planInputOf } from "./observe.ts";
 import { settlePool } from "./pool.ts";
@@ -43,6 +50,7 @@ export async function runExpire(run: RunContext): Promise<void> {
   for (const e of plan.entries) {
     if (e.action === "keep") run.ledger.record({ ...expireOutcome(e, "keep"), status: "skipped" });
   }
+  await clearLapsedHolds(run, plan);
   if (run.dryRun) {
     for (const e of plan.entries) {
       if (e.action !== "keep") {
@@ -61,6 +69,31 @@ export async function runExpire(run: RunContext): Promise<void> {
   );
   for (const e of notStarted) recordNotStarted(run, expireOutcome(e, "expire"));
   await sweepZombies(run, plan.entries);
+}
+
+/**
+ * Reports each lapsed hold once: the run that finds it warns (`hold_expired`) and sets the hold
+ * key to `false` (a metadata merge, which the daemon's credential may make), so later runs see
+ * no hold and say nothing; the end and reason stay on the snapshot as a record. A dry run only
+ * reports. A failed write is logged and the hold is reported again by the next run.
+ */
+async function clearLapsedHolds(run: RunContext, plan: ExpirePlan): Promise<void> {
+  for (const h of plan.lapsedHolds) {
+    run.warn({
+      code: "hold_expired",
+      message: `The hold on snapshot ${h.snapshotId} ended at ${formatUtc(h.until)}${
+        h.reason ? ` (${h.reason})` : ""
+      }; it is no longer held and expires as any other`,
+      snapshotId: h.snapshotId,
+      volumeId: h.volumeId,
+    }, "snapshot_hold_expired");
+    if (run.dryRun) continue;
+    try {
+      await run.cinder.updateSnapshotMetadata(h.snapshotId, { [SNAPSHOT_KEYS.hold]: "false" });
+    } catch (e) {
+      run.logger.warn("hold_clear_failed", { snapshot_id: h.snapshotId, error: messageOf(e) });
+    }
+  }
 }
 
 /**

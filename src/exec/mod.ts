@@ -8,6 +8,7 @@
  * - `observe.ts`: one listing of volumes and one of managed snapshots; the run's `CloudView`;
  * - the pure planners in `src/core` (where windows are computed: `core/window.ts`);
  * - `create.ts` / `expire.ts`: the steps of each job; `delete.ts`: the one delete path;
+ * - `on_demand.ts`: snapshots taken now (`snapshot`), with the create job's own steps;
  * - `ledger.ts`: one outcome per action; counts, outcome events and actions derive from it;
  * - `report.ts`: the summary's machine form (snake_case); `webhook.ts`: alerts.
  *
@@ -27,6 +28,7 @@ export { ENGINE_DEFAULTS, type EngineConfig } from "./config.ts";
 export { createEngine, type EngineDeps, type EnginePlan, SnapshotEngine } from "./engine.ts";
 export { countOutcomes, emptyCounts } from "./ledger.ts";
 export { CloudView, freshnessOf, observe } from "./observe.ts";
+export { type OnDemandRequest, type PreparedOnDemand } from "./on_demand.ts";
 export { settlePool } from "./pool.ts";
 export {
   type ActionJson,

@@ -3,6 +3,7 @@
  * (the CLI and the daemon) see it. These are the in-process shapes (camelCase); `report.ts` turns
  * a summary into its machine form (snake_case) for `--json` and the daemon.
  */
+import type { UnprotectedReport } from "../core/mod.ts";
 import type { QuotaSet, Snapshot, Volume } from "../openstack/mod.ts";
 
 export type JobName = "create" | "expire";
@@ -204,4 +205,9 @@ export interface Engine {
   probe(): Promise<QuotaSet>;
   /** API requests of the process so far, by method and status and by kind (for metrics). */
   requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> };
+  /**
+   * One paged listing of every volume of the project, and those no enabled, valid policy
+   * protects; throws when the cloud cannot be read.
+   */
+  unprotected(): Promise<{ at: Temporal.Instant; report: UnprotectedReport }>;
 }

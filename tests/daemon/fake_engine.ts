@@ -13,6 +13,7 @@ import type {
   RunSummary,
 } from "../../src/exec/mod.ts";
 import type { QuotaSet } from "../../src/openstack/mod.ts";
+import { findUnprotected, type UnprotectedReport } from "../../src/core/mod.ts";
 
 export const ZERO_COUNTS: RunCounts = {
   created: 0,
@@ -65,6 +66,12 @@ export class FakeEngine implements Engine {
   observeError: Error | null = null;
   /** Calls of observe(). */
   observeCalls = 0;
+  /** Every volume of the project, for unprotected(); default: none. */
+  allVolumes: Observation["volumes"] = [];
+  /** Calls of unprotected() (each one is a listing of every volume). */
+  unprotectedCalls = 0;
+  /** When set, unprotected() throws this. */
+  unprotectedError: Error | null = null;
   stats: Record<string, number> = { "GET 200": 7, "POST 202": 2 };
   /** What probe() answers: the project's quota set. */
   quota: QuotaSet = {
@@ -149,6 +156,11 @@ export class FakeEngine implements Engine {
   }
   requestStats(): { byMethodStatus: Record<string, number>; byKind: Record<string, number> } {
     return { byMethodStatus: { ...this.stats }, byKind: {} };
+  }
+  unprotected(): Promise<{ at: Temporal.Instant; report: UnprotectedReport }> {
+    this.unprotectedCalls++;
+    if (this.unprotectedError) return Promise.reject(this.unprotectedError);
+    return Promise.resolve({ at: this.clock.now(), report: findUnprotected(this.allVolumes) });
   }
 }
 
