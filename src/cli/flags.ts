@@ -11,6 +11,8 @@ import {
   formatDuration,
   parseBool,
   parseDuration,
+  parsePolicyType,
+  type PolicyType,
   PolicyValueError,
 } from "../core/mod.ts";
 import { UsageError } from "../errors.ts";
@@ -66,11 +68,74 @@ export function intFlag(
 /** `--now`: an RFC 3339 instant with an offset or Z. */
 export function nowFlag(value: string | undefined): Temporal.Instant | undefined {
   if (value === undefined) return undefined;
+  return instantFlag("--now", value);
+}
+
+/** An RFC 3339 instant with an offset or Z (`--at`, `--until`, `--now`). */
+export function instantFlag(flag: string, value: string): Temporal.Instant {
   try {
-    return Temporal.Instant.from(value);
+    return Temporal.Instant.from(value.trim());
   } catch {
-    throw usage("--now", value, "an RFC 3339 instant such as 2026-03-01T08:00:00Z");
+    throw usage(flag, value, "an RFC 3339 instant such as 2026-03-01T08:00:00Z");
   }
+}
+
+/** Ids as given to a repeatable id flag: non-empty, no whitespace; duplicates removed. */
+export function idsFlag(
+  flag: string,
+  ids: readonly string[] | undefined,
+  missing: string,
+  example = "3f0c2b1e-…",
+): string[] {
+  if (!ids || ids.length === 0) throw new UsageError(missing);
+  for (const id of ids) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$/.test(id)) {
+      throw new UsageError(`Cannot use ${flag} "${id}": expected a Cinder id such as ${example}`);
+    }
+  }
+  return [...new Set(ids)];
+}
+
+/** `--volume-id` (repeatable): at least one, each a plausible Cinder id. */
+export function volumeIdsFlag(ids: readonly string[] | undefined, action: string): string[] {
+  return idsFlag(
+    "--volume-id",
+    ids,
+    `Cannot ${action} without a volume: pass --volume-id <id> (repeatable)`,
+  );
+}
+
+/** `--policy`: a policy type (any case). */
+export function policyFlag(value: string): PolicyType {
+  try {
+    return parsePolicyType(value, "--policy");
+  } catch {
+    throw new UsageError(
+      `Cannot use --policy "${value}": expected express, daily, weekly or monthly`,
+    );
+  }
+}
+
+/**
+ * A retention duration (`snapshot --retention 36h`) in milliseconds: the one duration grammar,
+ * but with a unit, since a bare `7` would be 7 seconds here and 7 days in `subscribe --retention`.
+ */
+export function retentionDurationFlag(flag: string, value: string): number {
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    throw new UsageError(
+      `Cannot use ${flag} "${value}": give a unit, e.g. ${value.trim()}d for days or 36h (a bare number would be seconds)`,
+    );
+  }
+  return durationFlag(flag, value, { minMs: 60_000 });
+}
+
+/** Text stored in a metadata value (at most 255 characters, as Cinder allows; no controls). */
+export function metadataTextFlag(flag: string, value: string): string {
+  // deno-lint-ignore no-control-regex -- refusing control characters is the point
+  if (value.length > 255 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw usage(flag, value, "text of at most 255 characters without control characters");
+  }
+  return value;
 }
 
 /** The global `--timeout`: a duration; a bare number is seconds as in the Go tool; 0 = none. */

@@ -8,7 +8,9 @@ import { registerEmulator } from "./emulator.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerHealthcheck } from "./healthcheck.ts";
 import { registerPlan } from "./plan.ts";
+import { registerRestore } from "./restore.ts";
 import { registerRun } from "./run.ts";
+import { registerSnapshots } from "./snapshots.ts";
 import { registerStatus } from "./status.ts";
 import { registerSubscribe } from "./subscribe.ts";
 import { registerVersion } from "./version.ts";
@@ -16,6 +18,8 @@ import { registerVersion } from "./version.ts";
 export const COMMANDS: RegisterCommand[] = [
   registerRun,
   registerSubscribe,
+  registerSnapshots,
+  registerRestore,
   registerStatus,
   registerPlan,
   registerDaemon,
