@@ -155,7 +155,6 @@ Deno.test("subscribe validates every flag before any API call, with clear messag
   const { e, a } = setup();
   const cases: [string[], RegExp][] = [
     [["subscribe", "daily", "--start-time", "08:00"], /pass --volume-id/],
-    [["subscribe", "daily", "--volume-id", a.id], /without --start-time: pass --start-time HH:MM/],
     [
       ["subscribe", "daily", "--volume-id", a.id, "--start-time", "25:00"],
       /start time "25:00": expected HH:MM/,
@@ -204,6 +203,17 @@ Deno.test("subscribe validates every flag before any API call, with clear messag
     assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
     assert.equal(e.emulator.requestCounts().total, 0, `${argv.join(" ")} made no API call`);
   }
+  // Whether --start-time is needed depends on the volume (a re-run keeps its start time): it is
+  // read, and nothing is written.
+  e.emulator.resetCounts();
+  const r = await e.run(["subscribe", "daily", "--volume-id", a.id]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /without --start-time: pass --start-time HH:MM/);
+  assert.deepEqual(
+    Object.keys(e.emulator.requestCounts().byKind).filter((k) => !k.startsWith("GET")),
+    ["POST auth/tokens"],
+  );
+  assert.deepEqual(e.emulator.volume(a.id)!.metadata, {});
 });
 
 Deno.test("subscribe to a volume that does not exist exits 1 naming it", async () => {

@@ -7,9 +7,11 @@ import { registerDemo } from "./demo.ts";
 import { registerEmulator } from "./emulator.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerHealthcheck } from "./healthcheck.ts";
+import { registerHold } from "./hold.ts";
 import { registerPlan } from "./plan.ts";
 import { registerRestore } from "./restore.ts";
 import { registerRun } from "./run.ts";
+import { registerSnapshot } from "./snapshot.ts";
 import { registerSnapshots } from "./snapshots.ts";
 import { registerStatus } from "./status.ts";
 import { registerSubscribe } from "./subscribe.ts";
@@ -18,8 +20,10 @@ import { registerVersion } from "./version.ts";
 export const COMMANDS: RegisterCommand[] = [
   registerRun,
   registerSubscribe,
+  registerSnapshot,
   registerSnapshots,
   registerRestore,
+  registerHold,
   registerStatus,
   registerPlan,
   registerDaemon,

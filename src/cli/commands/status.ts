@@ -1,8 +1,10 @@
 /**
  * `status` (alias `list`): every subscribed volume, each policy in words, its newest good snapshot
- * and age, the current and next window, and a verdict. `--warn`/`--crit` give Nagios exit codes
- * (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) like sanoid's `--monitor-snapshots`, and put a monitoring
- * plugin's status line (`SNAPSENTRY OK - 41 volumes fresh | ok=41 warn=0 crit=0`) before the table.
+ * and age, the current and next window, a verdict, and the held snapshots. `--warn`/`--crit` give
+ * Nagios exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) like sanoid's `--monitor-snapshots`,
+ * and put a monitoring plugin's status line (`SNAPSENTRY OK - 41 volumes fresh | ok=41 warn=0
+ * crit=0`) before the table. `--unprotected` lists instead every volume of the project that no
+ * enabled, valid policy protects (one paged listing of every volume).
  */
 import { type Command, Option } from "commander";
 import {
@@ -13,6 +15,7 @@ import {
   planStatus,
   type PolicyType,
   type StatusReport,
+  type UnprotectedReport,
 } from "../../core/mod.ts";
 import { UsageError } from "../../errors.ts";
 import { type CommandContext, withExamples } from "../command.ts";
@@ -116,9 +119,59 @@ export function statusJson(report: StatusReport) {
       window_end: e.window ? formatUtc(e.window.end.toInstant()) : null,
       next_window_start: e.nextWindow ? formatUtc(e.nextWindow.start.toInstant()) : null,
       interval_seconds: e.intervalSeconds,
+      held: e.held,
       nagios: e.nagios,
     })),
+    held: report.held.map((h) => ({
+      snapshot_id: h.snapshotId,
+      volume_id: h.volumeId,
+      policy: h.policy ?? null,
+      status: h.status,
+      hold_until: h.until ? formatUtc(h.until) : null,
+      hold_reason: h.reason ?? null,
+      lapsed: h.lapsed,
+    })),
   };
+}
+
+/** The JSON form of the unprotected volumes. */
+export function unprotectedJson(report: UnprotectedReport, at: Temporal.Instant) {
+  return {
+    observed_at: formatUtc(at),
+    total: report.total,
+    total_gigabytes: report.totalGigabytes,
+    volumes: report.volumes.map((v) => ({
+      volume_id: v.volumeId,
+      volume_name: v.volumeName,
+      size: v.size,
+      status: v.status,
+      attachments: v.serverIds,
+      reason: v.reason,
+    })),
+  };
+}
+
+function printUnprotected(ctx: CommandContext, report: UnprotectedReport): void {
+  if (report.total === 0) {
+    ctx.out("No unprotected volumes: every volume has an enabled, valid policy");
+    return;
+  }
+  ctx.deps.writeOut(table(
+    ["VOLUME", "NAME", "SIZE", "STATUS", "ATTACHED TO", "WHY"],
+    report.volumes.map((v) => [
+      v.volumeId,
+      v.volumeName || "-",
+      `${v.size} GiB`,
+      v.status,
+      v.serverIds.join(", ") || "-",
+      v.reason,
+    ]),
+  ));
+  ctx.out(
+    `${report.total} unprotected volume${
+      report.total === 1 ? "" : "s"
+    }, ${report.totalGigabytes} GiB`,
+  );
 }
 
 export function registerStatus(program: Command, ctx: CommandContext): void {
@@ -136,9 +189,35 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
         .argParser(collect),
     )
     .option("--now <instant>", "evaluate as if it were this instant (RFC 3339)")
+    .option(
+      "--unprotected",
+      "list instead every volume that no enabled, valid policy protects (lists all volumes)",
+    )
     .option("--json", "machine-readable output")
-    .action(async (flags: { warn?: string[]; crit?: string[]; now?: string; json?: boolean }) => {
+    .action(async (
+      flags: {
+        warn?: string[];
+        crit?: string[];
+        now?: string;
+        unprotected?: boolean;
+        json?: boolean;
+      },
+    ) => {
       const thresholds = parseThresholds(flags.warn, flags.crit);
+      if (flags.unprotected) {
+        if ((flags.warn?.length ?? 0) + (flags.crit?.length ?? 0) > 0 || flags.now) {
+          throw new UsageError(
+            "Cannot use --unprotected with --warn, --crit or --now: it lists volumes, not snapshot ages",
+          );
+        }
+        const { at, report } = await (await engineFromContext(ctx)).unprotected();
+        ctx.logger().info("unprotected_listed", {
+          total: report.total,
+          total_gigabytes: report.totalGigabytes,
+        });
+        if (flags.json) return ctx.json(unprotectedJson(report, at));
+        return printUnprotected(ctx, report);
+      }
       const now = nowFlag(flags.now) ?? ctx.deps.clock.now();
       const engine = await engineFromContext(ctx);
       const obs = await engine.observe();
@@ -165,14 +244,27 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
         e.window ? formatUtc(e.window.start.toInstant()) : "-",
         e.nextWindow ? formatUtc(e.nextWindow.start.toInstant()) : "-",
         e.verdict,
+        e.held ? String(e.held) : "-",
       ]);
       ctx.deps.writeOut(
-        table(["VOLUME", "NAME", "SERVER", "POLICY", "NEWEST", "WINDOW", "NEXT", "VERDICT"], rows),
+        table(
+          ["VOLUME", "NAME", "SERVER", "POLICY", "NEWEST", "WINDOW", "NEXT", "VERDICT", "HELD"],
+          rows,
+        ),
       );
       for (const e of report.entries) {
         if (e.verdict === "INVALID" || e.verdict === "LATE" || e.nagios > 0) {
           ctx.out(`${e.verdict} ${e.volumeId} ${e.policy}: ${e.reason}`);
         }
+      }
+      for (const h of report.held) {
+        ctx.out(
+          `${h.lapsed ? "HOLD LAPSED" : "HELD"} snapshot ${h.snapshotId} of volume ${h.volumeId}${
+            h.policy ? ` (${h.policy})` : ""
+          } ${h.until ? `${h.lapsed ? "ended" : "until"} ${formatUtc(h.until)}` : "with no end"}${
+            h.reason ? `: ${h.reason}` : ""
+          }`,
+        );
       }
       const c = report.counts;
       ctx.out(`${c.OK} OK, ${c.DUE} DUE, ${c.LATE} LATE, ${c.INVALID} INVALID`);
@@ -181,5 +273,6 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
     cmd,
     "snapsentry --cloud prod status",
     "snapsentry --cloud prod status --warn daily=26h,weekly=8d --crit daily=50h   # Nagios exit codes",
+    "snapsentry --cloud prod status --unprotected --json",
   );
 }
