@@ -46,6 +46,7 @@ export function cloudFor(ctx: CommandContext, flags: CloudFlags = {}): Promise<C
     const options: OpenCloudOptions = {
       env: deps.env,
       readTextFile: deps.readTextFile,
+      ...(deps.fileAccess ? { fileAccess: deps.fileAccess } : {}),
       cwd: deps.cwd,
       ...(deps.homeDir ? { homeDir: deps.homeDir } : {}),
       fetch: withUserAgent(deps.fetch),

@@ -61,6 +61,17 @@ export function resolveGlobals(
   }
   const webhookPassword = pick(opts.webhookPassword, "SNAPSENTRY_WEBHOOK_PASSWORD");
   registerSecret(webhookPassword);
+  if (given(opts.webhookPassword)) {
+    // Process arguments are readable by every user of the host (ps, /proc/<pid>/cmdline).
+    warnings.push({
+      event: "secret_on_command_line",
+      fields: {
+        option: "--webhook-password",
+        hint: "set SNAPSENTRY_WEBHOOK_PASSWORD instead; other users of this host can read " +
+          "command lines",
+      },
+    });
+  }
   const globals: ResolvedGlobals = {
     logLevel,
     logFormat: parseFormat(pick(opts.logFormat, "SNAPSENTRY_LOG_FORMAT") ?? "json"),
