@@ -42,6 +42,10 @@ export interface GlobalOptions {
   logFormat: LogFormat;
   /** `--timeout` in milliseconds; 0 = none. */
   timeoutMs: number;
+  /** `--max-response-size`: the byte cap on one cloud answer (default the client's 64 MiB). */
+  maxResponseBytes?: number;
+  /** `--max-pages`: the page limit of one listing (default the client's 1001). */
+  maxPages?: number;
   webhookUrl?: string;
   webhookUsername?: string;
   webhookPassword?: string;

@@ -10,7 +10,7 @@ import { type Level, LEVELS, type LogFormat, type Logger, parseLevel } from "../
 import { registerSecret } from "../redact.ts";
 import { type CommandContext, withExamples } from "./command.ts";
 import type { CliDeps, GlobalOptions, RegionOrigin } from "./context.ts";
-import { timeoutFlag } from "./flags.ts";
+import { intFlag, sizeFlag, timeoutFlag } from "./flags.ts";
 import { toJson } from "./output.ts";
 import { COMMANDS } from "./commands/mod.ts";
 
@@ -91,6 +91,18 @@ export function resolveGlobals(
   if (region) {
     globals.region = region.value;
     globals.regionFrom = region.from;
+  }
+  const maxResponse = pick(opts.maxResponseSize, "SNAPSENTRY_MAX_RESPONSE_SIZE");
+  if (maxResponse !== undefined) {
+    // A page of 1,000 volumes is under 5 MiB; below 1 MiB a normal listing would fail.
+    globals.maxResponseBytes = sizeFlag("--max-response-size", maxResponse, {
+      min: 1024 ** 2,
+      max: 4 * 1024 ** 3,
+    });
+  }
+  const maxPages = pick(opts.maxPages, "SNAPSENTRY_MAX_PAGES");
+  if (maxPages !== undefined) {
+    globals.maxPages = intFlag("--max-pages", maxPages, { min: 1, max: 1_000_000 });
   }
   const webhookUrl = pick(opts.webhookUrl, "SNAPSENTRY_WEBHOOK_URL");
   if (webhookUrl !== undefined) globals.webhookUrl = webhookUrl;
@@ -185,6 +197,20 @@ export function buildProgram(
         "--timeout <duration>",
         "stop starting new work after this long, e.g. 8m or 1h30m; a bare number is seconds; " +
           "0 = none (env SNAPSENTRY_TIMEOUT)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-response-size <size>",
+        "refuse a cloud answer larger than this, e.g. 64MiB (default; env " +
+          "SNAPSENTRY_MAX_RESPONSE_SIZE)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-pages <n>",
+        "stop a listing after this many pages (default 1001: a million items at 1000 a page; " +
+          "env SNAPSENTRY_MAX_PAGES)",
       ),
     )
     .addOption(
