@@ -11,7 +11,7 @@ import { registerSecret } from "../redact.ts";
 import { type CommandContext, withExamples } from "./command.ts";
 import type { CliDeps, GlobalOptions, RegionOrigin } from "./context.ts";
 import { intFlag, sizeFlag, timeoutFlag } from "./flags.ts";
-import { toJson } from "./output.ts";
+import { errorLine, textOutput, toJson } from "./output.ts";
 import { COMMANDS } from "./commands/mod.ts";
 
 function parseFormat(value: string): LogFormat {
@@ -154,7 +154,11 @@ export function buildProgram(
       if (!logger) throw new TypeError("logger() called outside an action");
       return logger;
     },
-    out: (text) => deps.writeOut(text.endsWith("\n") ? text : text + "\n"),
+    // Lines carry cloud data (names, server messages): redacted, control characters escaped.
+    out: (text) => {
+      const safe = textOutput(text.endsWith("\n") ? text.slice(0, -1) : text);
+      deps.writeOut(safe + "\n");
+    },
     json: (value) => deps.writeOut(toJson(value)),
     setExitCode: (code) => {
       state.exitCode = Math.max(state.exitCode, code);
@@ -287,7 +291,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       return 2;
     }
     const verbose = state.logLevel === "debug";
-    deps.writeErr(`error: ${describeError(error, verbose)}\n`);
+    deps.writeErr(errorLine(error, verbose));
     if (error instanceof SnapsentryError || error instanceof RangeError) {
       state.logger?.debug("command_failed", {
         error_code: error instanceof SnapsentryError ? error.code : "range_error",

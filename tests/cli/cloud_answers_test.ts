@@ -96,3 +96,32 @@ Deno.test("--max-pages and --max-response-size bound what one listing may read",
     }
   });
 });
+
+Deno.test("cloud data cannot drive the terminal through run lines or error lines", async () => {
+  const e = emulatedCli();
+  const project = e.emulator.seed.demoProjectId;
+  e.emulator.setQuota(project, { snapshots: 0 }); // the create fails: its line names the volume
+  e.emulator.addVolume(project, {
+    name: "db\x1b[2J\x1b]0;owned\x07\u009b31m",
+    metadata: { "x-snapsentry-managed": "true", "x-snapsentry-daily-enabled": "true" },
+  });
+  const run = await e.run(["create-snapshots"]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stdout, /db\\x1b\[2J/);
+  assert.doesNotMatch(run.stdout, /[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/);
+
+  // A server error message with control characters, on stderr.
+  const hostile: typeof fetch = async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (!url.includes("/volumes/detail")) return e.emulator.fetch(input, init);
+    return new Response(
+      JSON.stringify({ badRequest: { code: 400, message: "bad\x1b[31m\nerror: forged line" } }),
+      { status: 400, headers: { "content-type": "application/json" } },
+    );
+  };
+  const status = await e.run(["status"], { fetch: hostile });
+  assert.equal(status.code, 1, status.stderr);
+  assert.doesNotMatch(status.stderr, /[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/);
+  assert.equal(status.stderr.trimEnd().split("\n").length, 1, status.stderr);
+  assert.match(status.stderr, /bad\\x1b\[31m\\nerror: forged line/);
+});
