@@ -10,26 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { formatUtc } from "../../src/core/mod.ts";
-import type { SummaryJson } from "../../src/exec/mod.ts";
-import { cli, type CliResult } from "../helpers/cli.ts";
-import { BACKEND, needs, type Target, withFixtures } from "./target.ts";
-
-function runner(target: Target) {
-  return (argv: string[]): Promise<CliResult> =>
-    cli(["--cloud", target.profiles.member!, "--log-level", "warn", ...argv], {
-      env: target.env,
-      fetch: target.fetch as typeof fetch,
-      clock: target.clock,
-      readTextFile: target.readTextFile,
-      cwd: Deno.cwd(),
-      homeDir: undefined,
-    });
-}
-
-function summaryOf(r: CliResult, what: string): SummaryJson {
-  assert.equal(r.code, 0, `${what} exit code\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return JSON.parse(r.stdout) as SummaryJson;
-}
+import { cliRunner, summaryOf } from "./cli_runner.ts";
+import { BACKEND, needs, withFixtures } from "./target.ts";
 
 /** The four keys Go stamped, plus the user-zone copy it wrote. */
 function goKeys(expiry: Temporal.Instant | null, managed = "true"): Record<string, string> {
@@ -50,7 +32,7 @@ Deno.test(`contract[${BACKEND}]: a Go pair in one window is never deduplicated`,
   ...needs("member"),
 }, async () => {
   await withFixtures(async (fx, target) => {
-    const run = runner(target);
+    const run = cliRunner(target);
     const cloud = await fx.open("member");
     const bs = await cloud.blockStorage();
     const v = await fx.createVolume(cloud, { name: "go-pair" });
@@ -119,7 +101,7 @@ Deno.test(
   },
   async () => {
     await withFixtures(async (fx, target) => {
-      const run = runner(target);
+      const run = cliRunner(target);
       const cloud = await fx.open("member");
       const bs = await cloud.blockStorage();
       const v = await fx.createVolume(cloud, { name: "go-forms" });
