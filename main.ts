@@ -9,6 +9,19 @@ import { createLogger } from "./src/log.ts";
 const encoder = new TextEncoder();
 const controller = new AbortController();
 
+/**
+ * The effective group id from /proc (Linux), which the binary's --allow-read covers; Deno.gid()
+ * would need --allow-sys. Null elsewhere.
+ */
+function effectiveGid(): number | null {
+  try {
+    const m = /^Gid:\s+\d+\s+(\d+)/m.exec(Deno.readTextFileSync("/proc/self/status"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 function realDeps(): CliDeps {
   return {
     env: Deno.env.toObject(),
@@ -22,6 +35,13 @@ function realDeps(): CliDeps {
     clock: systemClock,
     fetch: globalThis.fetch.bind(globalThis),
     readTextFile: (p) => Deno.readTextFile(p),
+    fileAccess: {
+      stat: async (p) => {
+        const st = await Deno.stat(p);
+        return { mode: st.mode, gid: st.gid };
+      },
+      ownGid: effectiveGid,
+    },
     cwd: Deno.cwd(),
     homeDir: Deno.env.get("HOME"),
     hostTimezone: Temporal.Now.timeZoneId(),

@@ -83,6 +83,7 @@ export const SHARED_FILES: readonly PathPattern[] = [
   "src/redact.ts",
   "src/build_info.ts",
   "src/retry.ts",
+  "src/net.ts",
 ];
 
 const FIXTURES = "tests/fixtures/";

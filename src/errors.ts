@@ -158,6 +158,14 @@ export function exitCodeFor(error: unknown): number {
 
 /** One-line description of an error and, when asked, its cause chain (already redacted). */
 export function describeError(error: unknown, withCauses = false): string {
+  return describeErrorLines(error, withCauses).join("\n");
+}
+
+/**
+ * {@link describeError} as one entry per error of the chain, so a caller that prints them can make
+ * a newline inside a server's message inert without joining two entries into one.
+ */
+export function describeErrorLines(error: unknown, withCauses = false): string[] {
   const lines: string[] = [];
   let current: unknown = error;
   let depth = 0;
@@ -175,7 +183,7 @@ export function describeError(error: unknown, withCauses = false): string {
     }
     depth++;
   }
-  return lines.join("\n");
+  return lines;
 }
 
 /**

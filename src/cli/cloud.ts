@@ -46,6 +46,7 @@ export function cloudFor(ctx: CommandContext, flags: CloudFlags = {}): Promise<C
     const options: OpenCloudOptions = {
       env: deps.env,
       readTextFile: deps.readTextFile,
+      ...(deps.fileAccess ? { fileAccess: deps.fileAccess } : {}),
       cwd: deps.cwd,
       ...(deps.homeDir ? { homeDir: deps.homeDir } : {}),
       fetch: withUserAgent(deps.fetch),
@@ -53,6 +54,10 @@ export function cloudFor(ctx: CommandContext, flags: CloudFlags = {}): Promise<C
       logger: ctx.logger(),
       ...(globals.cloud ? { cloudName: globals.cloud } : {}),
       ...(globals.region ? { region: globals.region } : {}),
+      ...(globals.maxResponseBytes !== undefined
+        ? { maxResponseBytes: globals.maxResponseBytes }
+        : {}),
+      ...(globals.maxPages !== undefined ? { maxPages: globals.maxPages } : {}),
       ...(flags.rateLimitPerSecond ? { rateLimitPerSecond: flags.rateLimitPerSecond } : {}),
     };
     p = openCloud(options).then((cloud) => {

@@ -3,6 +3,7 @@
  * captured streams, an in-memory environment and the emulator's fetch.
  */
 import type { Clock } from "../clock.ts";
+import type { FileAccessCheck } from "../openstack/mod.ts";
 import { type Level, type LogFormat, type Logger, MemoryLogger } from "../log.ts";
 
 export interface CliDeps {
@@ -16,6 +17,8 @@ export interface CliDeps {
   clock: Clock;
   fetch: typeof fetch;
   readTextFile: (path: string) => Promise<string>;
+  /** Who may read a file holding a secret (warnings); real: Deno.stat and the process's gid. */
+  fileAccess?: FileAccessCheck;
   cwd: string;
   homeDir: string | undefined;
   /** The host's local time zone (`Temporal.Now.timeZoneId()`); only daemon schedules use it. */
@@ -39,6 +42,10 @@ export interface GlobalOptions {
   logFormat: LogFormat;
   /** `--timeout` in milliseconds; 0 = none. */
   timeoutMs: number;
+  /** `--max-response-size`: the byte cap on one cloud answer (default the client's 64 MiB). */
+  maxResponseBytes?: number;
+  /** `--max-pages`: the page limit of one listing (default the client's 1001). */
+  maxPages?: number;
   webhookUrl?: string;
   webhookUsername?: string;
   webhookPassword?: string;

@@ -4,11 +4,10 @@
  * `--webhook-url`, the alert queue its runs hand their summaries to.
  */
 import { AlertQueue, createEngine, type SnapshotEngine } from "../exec/mod.ts";
+import { staysOnThisHost } from "../net.ts";
 import { cloudFor } from "./cloud.ts";
 import type { CommandContext } from "./command.ts";
 import { engineConfigFrom, type EngineFlags, webhookConfigFrom } from "./flags.ts";
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 /** The alert queue of the command's webhook flags, or undefined without `--webhook-url`. */
 export function alertsFromContext(ctx: CommandContext, flags: EngineFlags): AlertQueue | undefined {
@@ -17,7 +16,7 @@ export function alertsFromContext(ctx: CommandContext, flags: EngineFlags): Aler
   const url = new URL(config.url);
   if (
     url.protocol === "http:" && (config.password !== undefined || url.password !== "") &&
-    !LOOPBACK.test(url.hostname)
+    !staysOnThisHost(url.hostname)
   ) {
     // Basic credentials over plain HTTP can be read by anyone on the path.
     ctx.logger().warn("webhook_credentials_in_cleartext", {

@@ -65,6 +65,52 @@ export function intFlag(
   return n;
 }
 
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/**
+ * A size in bytes: a whole number with an optional binary unit (`512KiB`, `64MiB`, `1GiB`; a bare
+ * number is bytes), within `[min, max]`.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * import { sizeFlag } from "./flags.ts";
+ * assertEquals(sizeFlag("--max-response-size", "64MiB"), 64 * 1024 * 1024);
+ * ```
+ */
+export function sizeFlag(
+  flag: string,
+  value: string,
+  range: { min?: number; max?: number } = {},
+): number {
+  const min = range.min ?? 1;
+  const max = range.max ?? 4 * 1024 ** 3;
+  const m = /^(\d{1,13})\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  const n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw usage(
+      flag,
+      value,
+      `a size from ${formatSize(min)} to ${formatSize(max)} such as 64MiB (units B, KiB, MiB, GiB)`,
+    );
+  }
+  return n;
+}
+
+function formatSize(n: number): string {
+  for (const [unit, f] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    if (n >= f && n % f === 0) return `${n / f}${unit}`;
+  }
+  return `${n}B`;
+}
+
 /** `--now`: an RFC 3339 instant with an offset or Z. */
 export function nowFlag(value: string | undefined): Temporal.Instant | undefined {
   if (value === undefined) return undefined;

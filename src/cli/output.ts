@@ -7,7 +7,7 @@
  * window title. Text output shows every control character as a visible escape (`\x1b`, `\n`,
  * `\u202e`) instead; JSON output keeps the exact value, escaped by JSON.
  */
-import { describeError } from "../errors.ts";
+import { describeErrorLines } from "../errors.ts";
 import { redact, redactText } from "../redact.ts";
 
 /**
@@ -58,7 +58,8 @@ export function textOutput(text: string): string {
  * `verbose`, each line made safe (a server's error message is cloud data too).
  */
 export function errorLine(error: unknown, verbose = false): string {
-  return `error: ${textOutput(describeError(error, verbose))}\n`;
+  // One line per error of the chain; a newline inside a message is shown as \n.
+  return `error: ${describeErrorLines(error, verbose).map(safeText).join("\n")}\n`;
 }
 
 /**

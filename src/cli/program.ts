@@ -10,8 +10,8 @@ import { type Level, LEVELS, type LogFormat, type Logger, parseLevel } from "../
 import { registerSecret } from "../redact.ts";
 import { type CommandContext, withExamples } from "./command.ts";
 import type { CliDeps, GlobalOptions, RegionOrigin } from "./context.ts";
-import { timeoutFlag } from "./flags.ts";
-import { toJson } from "./output.ts";
+import { intFlag, sizeFlag, timeoutFlag } from "./flags.ts";
+import { errorLine, textOutput, toJson } from "./output.ts";
 import { COMMANDS } from "./commands/mod.ts";
 
 function parseFormat(value: string): LogFormat {
@@ -61,6 +61,17 @@ export function resolveGlobals(
   }
   const webhookPassword = pick(opts.webhookPassword, "SNAPSENTRY_WEBHOOK_PASSWORD");
   registerSecret(webhookPassword);
+  if (given(opts.webhookPassword)) {
+    // Process arguments are readable by every user of the host (ps, /proc/<pid>/cmdline).
+    warnings.push({
+      event: "secret_on_command_line",
+      fields: {
+        option: "--webhook-password",
+        hint: "set SNAPSENTRY_WEBHOOK_PASSWORD instead; other users of this host can read " +
+          "command lines",
+      },
+    });
+  }
   const globals: ResolvedGlobals = {
     logLevel,
     logFormat: parseFormat(pick(opts.logFormat, "SNAPSENTRY_LOG_FORMAT") ?? "json"),
@@ -80,6 +91,18 @@ export function resolveGlobals(
   if (region) {
     globals.region = region.value;
     globals.regionFrom = region.from;
+  }
+  const maxResponse = pick(opts.maxResponseSize, "SNAPSENTRY_MAX_RESPONSE_SIZE");
+  if (maxResponse !== undefined) {
+    // A page of 1,000 volumes is under 5 MiB; below 1 MiB a normal listing would fail.
+    globals.maxResponseBytes = sizeFlag("--max-response-size", maxResponse, {
+      min: 1024 ** 2,
+      max: 4 * 1024 ** 3,
+    });
+  }
+  const maxPages = pick(opts.maxPages, "SNAPSENTRY_MAX_PAGES");
+  if (maxPages !== undefined) {
+    globals.maxPages = intFlag("--max-pages", maxPages, { min: 1, max: 1_000_000 });
   }
   const webhookUrl = pick(opts.webhookUrl, "SNAPSENTRY_WEBHOOK_URL");
   if (webhookUrl !== undefined) globals.webhookUrl = webhookUrl;
@@ -131,7 +154,11 @@ export function buildProgram(
       if (!logger) throw new TypeError("logger() called outside an action");
       return logger;
     },
-    out: (text) => deps.writeOut(text.endsWith("\n") ? text : text + "\n"),
+    // Lines carry cloud data (names, server messages): redacted, control characters escaped.
+    out: (text) => {
+      const safe = textOutput(text.endsWith("\n") ? text.slice(0, -1) : text);
+      deps.writeOut(safe + "\n");
+    },
     json: (value) => deps.writeOut(toJson(value)),
     setExitCode: (code) => {
       state.exitCode = Math.max(state.exitCode, code);
@@ -174,6 +201,20 @@ export function buildProgram(
         "--timeout <duration>",
         "stop starting new work after this long, e.g. 8m or 1h30m; a bare number is seconds; " +
           "0 = none (env SNAPSENTRY_TIMEOUT)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-response-size <size>",
+        "refuse a cloud answer larger than this, e.g. 64MiB (default; env " +
+          "SNAPSENTRY_MAX_RESPONSE_SIZE)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-pages <n>",
+        "stop a listing after this many pages (default 1001: a million items at 1000 a page; " +
+          "env SNAPSENTRY_MAX_PAGES)",
       ),
     )
     .addOption(
@@ -250,7 +291,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       return 2;
     }
     const verbose = state.logLevel === "debug";
-    deps.writeErr(`error: ${describeError(error, verbose)}\n`);
+    deps.writeErr(errorLine(error, verbose));
     if (error instanceof SnapsentryError || error instanceof RangeError) {
       state.logger?.debug("command_failed", {
         error_code: error instanceof SnapsentryError ? error.code : "range_error",

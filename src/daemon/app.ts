@@ -31,7 +31,10 @@ export interface BuildInfo {
 export interface AppDeps {
   scheduler: Pick<Scheduler, "status" | "trigger" | "alive">;
   /** Freshness and timeline: served from memory, never by calling the cloud. */
-  history: Pick<DaemonHistory, "freshness" | "timeline" | "observedAt" | "otherManager">;
+  history: Pick<
+    DaemonHistory,
+    "freshness" | "timeline" | "observedAt" | "otherManager" | "notes"
+  >;
   engine: Pick<Engine, "requestStats">;
   health: HealthTracker;
   metrics: DaemonMetrics;
@@ -189,6 +192,10 @@ export function createApp(deps: AppDeps): Hono {
       ...(() => {
         const quota = deps.quota?.();
         return quota ? { quota } : {};
+      })(),
+      ...(() => {
+        const notes = history.notes();
+        return notes ? { notes } : {};
       })(),
     });
     return c.body(body, 200, { "Content-Type": CONTENT_TYPE });

@@ -9,6 +9,7 @@
  */
 import { BUILD_INFO } from "../build_info.ts";
 import { describeError, SnapsentryError } from "../errors.ts";
+import { isLoopbackHost } from "../net.ts";
 import { assembleDaemon, type AssembleDeps } from "./assemble.ts";
 import type { HealthTracker } from "./health.ts";
 import type { DaemonHistory } from "./history.ts";
@@ -226,6 +227,14 @@ export function startDaemon(options: DaemonOptions, deps: DaemonDeps): DaemonHan
     trigger_routes: options.apiToken !== undefined,
     version: (deps.build ?? BUILD_INFO).version,
   });
+  if (options.apiToken !== undefined && !isLoopbackHost(options.bind.hostname)) {
+    // The endpoint speaks plain HTTP: the bearer token crosses the network as it is.
+    logger.warn("trigger_token_without_tls", {
+      bind_address: where,
+      hint: "put a TLS-terminating proxy (or a Kubernetes NetworkPolicy, as the orchestrator " +
+        "writes) in front, or bind 127.0.0.1 and trigger from this host",
+    });
+  }
 
   return {
     address,

@@ -10,7 +10,6 @@
  */
 import type { Clock } from "../clock.ts";
 import {
-  findOtherManager,
   forecast,
   formatUtc,
   type ManagedUsage,
@@ -19,8 +18,8 @@ import {
   SNAPSHOT_KEYS,
 } from "../core/mod.ts";
 import {
+  digestObservation,
   type FreshnessEntry,
-  freshnessOf,
   type Observation,
   type RunReport,
   type TimelineEvent,
@@ -29,6 +28,13 @@ import {
 export const TIMELINE_DAYS = 14;
 /** The horizon of the daemon's quota forecast (as `plan --days 30`). */
 export const FORECAST_DAYS = 30;
+
+/** What needs a human, counted in the newest observation (for the metrics). */
+export interface HistoryNotes {
+  policyWarnings: number;
+  unreadableExpiries: number;
+  otherManagerSnapshots: number;
+}
 
 /** What the policies hold in steady state, and what the managed snapshots use now. */
 export interface PolicyLoad {
@@ -52,6 +58,7 @@ export class DaemonHistory {
   #freshness: FreshnessEntry[] | null = null;
   #otherManager: OtherManager | null = null;
   #load: PolicyLoad | null = null;
+  #notes: HistoryNotes | null = null;
   #observedAt: Temporal.Instant | null = null;
   #timeline: TimelineEvent[] = [];
   #known = new Set<string>();
@@ -74,6 +81,11 @@ export class DaemonHistory {
   /** The policies' steady-state load and the managed snapshots' use, from the newest observation. */
   load(): PolicyLoad | null {
     return this.#load;
+  }
+
+  /** Counts of what needs a human in the newest observation; null before the first one. */
+  notes(): HistoryNotes | null {
+    return this.#notes;
   }
 
   /** When the newest observation was made; null before the first one. */
@@ -118,8 +130,14 @@ export class DaemonHistory {
    * started, or by another process) are added as created.
    */
   observe(obs: Observation): void {
-    this.#freshness = freshnessOf(obs, obs.at, this.#stuckAfterMs);
-    this.#otherManager = findOtherManager(obs.snapshots) ?? null;
+    const digest = digestObservation(obs, obs.at, this.#stuckAfterMs);
+    this.#freshness = digest.freshness;
+    this.#otherManager = digest.otherManager;
+    this.#notes = {
+      policyWarnings: digest.policyWarnings,
+      unreadableExpiries: digest.unreadableExpiries,
+      otherManagerSnapshots: digest.otherManager?.count ?? 0,
+    };
     const fc = forecast({ now: obs.at, volumes: obs.volumes, days: FORECAST_DAYS });
     this.#load = {
       forecast: { snapshots: fc.totalSnapshots, gigabytes: fc.totalGigabytes },

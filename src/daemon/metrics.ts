@@ -100,6 +100,12 @@ export interface ScrapeInput {
   alerts?: AlertState;
   /** Quota and forecast per resource, when the daemon has read them. */
   quota?: Partial<Record<"snapshots" | "gigabytes", QuotaView>>;
+  /** What needs a human in the newest observation, once there is one. */
+  notes?: {
+    policyWarnings: number;
+    unreadableExpiries: number;
+    otherManagerSnapshots: number;
+  };
 }
 
 /** Splits a request-stats key such as "GET 200" (also "GET:200", "GET/200") into labels. */
@@ -342,6 +348,24 @@ export class DaemonMetrics {
       ) sent.sample(n, { result });
       fam("snapsentry_webhook_alerts_queued", "gauge", "Webhook alerts waiting for delivery")
         .sample(a.queued);
+    }
+
+    if (input.notes) {
+      fam(
+        "snapsentry_policy_warnings",
+        "gauge",
+        "Policy values read the way SnapSentry-Go read them (octal, hex, legacy keys); `snapsentry status` names them",
+      ).sample(input.notes.policyWarnings);
+      fam(
+        "snapsentry_snapshots_expiry_unreadable",
+        "gauge",
+        "Managed snapshots whose expiry key is missing or unreadable: kept until a human acts",
+      ).sample(input.notes.unreadableExpiries);
+      fam(
+        "snapsentry_other_manager_snapshots",
+        "gauge",
+        "Managed snapshots another tool (SnapSentry-Go?) made after snapsentry's first one here; above 0 means two managers",
+      ).sample(input.notes.otherManagerSnapshots);
     }
 
     if (input.quota) {

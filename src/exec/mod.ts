@@ -27,7 +27,7 @@ export {
 export { ENGINE_DEFAULTS, type EngineConfig } from "./config.ts";
 export { createEngine, type EngineDeps, type EnginePlan, SnapshotEngine } from "./engine.ts";
 export { countOutcomes, emptyCounts } from "./ledger.ts";
-export { CloudView, freshnessOf, observe } from "./observe.ts";
+export { CloudView, digestObservation, type ObservationDigest, observe } from "./observe.ts";
 export { type OnDemandRequest, type PreparedOnDemand } from "./on_demand.ts";
 export { settlePool } from "./pool.ts";
 export {

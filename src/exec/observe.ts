@@ -10,6 +10,8 @@ import {
   findOtherManager,
   formatUtc,
   MANAGED_KEY,
+  type OtherManager,
+  planExpire,
   type PlanInput,
   planStatus,
 } from "../core/mod.ts";
@@ -74,30 +76,47 @@ export class CloudView {
   }
 }
 
+/** What the daemon keeps of one observation: freshness rows and what needs a human. */
+export interface ObservationDigest {
+  freshness: FreshnessEntry[];
+  /** Policy values read the way the Go tool read them (status warnings). */
+  policyWarnings: number;
+  /** Managed snapshots whose expiry is missing or unreadable (kept until a human acts). */
+  unreadableExpiries: number;
+  /** Another tool still creating managed snapshots, if any. */
+  otherManager: OtherManager | null;
+}
+
 /**
- * Newest good snapshot and verdict per subscribed volume and policy at `now`, from one
- * observation (the status planner, once per observation).
+ * Newest good snapshot and verdict per subscribed volume and policy at `now`, and the notes for
+ * a human, from one observation (the planners once per observation).
  */
-export function freshnessOf(
+export function digestObservation(
   obs: Observation,
   now: Temporal.Instant,
   stuckAfterMs?: number,
-): FreshnessEntry[] {
-  const report = planStatus({
+): ObservationDigest {
+  const input = {
     now,
     volumes: obs.volumes,
     snapshots: obs.snapshots,
     ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}),
-  });
-  return report.entries.map((e) => ({
-    volumeId: e.volumeId,
-    volumeName: e.volumeName,
-    serverId: e.serverId,
-    policy: e.policy,
-    newestSnapshotAt: e.newest ? formatUtc(e.newest.createdAt) : null,
-    intervalSeconds: e.intervalSeconds ?? 0,
-    verdict: e.verdict,
-  }));
+  };
+  const report = planStatus(input);
+  return {
+    freshness: report.entries.map((e) => ({
+      volumeId: e.volumeId,
+      volumeName: e.volumeName,
+      serverId: e.serverId,
+      policy: e.policy,
+      newestSnapshotAt: e.newest ? formatUtc(e.newest.createdAt) : null,
+      intervalSeconds: e.intervalSeconds ?? 0,
+      verdict: e.verdict,
+    })),
+    policyWarnings: report.warnings.length,
+    unreadableExpiries: planExpire(input).issues.length,
+    otherManager: findOtherManager(obs.snapshots) ?? null,
+  };
 }
 
 /**

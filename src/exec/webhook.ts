@@ -133,6 +133,32 @@ export function webhookPayloads(
 
 class DeliveryFailed extends Error {}
 
+/** "fetch failed" says nothing: add its cause (connection refused, a TLS failure, …). */
+function transportError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${e.message}: ${cause.message}` : e.message;
+}
+
+/**
+ * A transport error's message with the webhook URL cut to its scheme and host: the URL is a
+ * secret (its path or userinfo often carries a token), and Deno's fetch errors quote it whole.
+ */
+export function withoutWebhookPath(message: string, url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return message.replaceAll(url, "<webhook url>");
+  }
+  const shown = `${parsed.protocol}//${parsed.host}/…`;
+  let out = message;
+  for (const form of new Set([url, parsed.href, decodeURI(parsed.href)])) {
+    if (form) out = out.replaceAll(form, shown);
+  }
+  return out;
+}
+
 // 1 s, 2 s, 4 s: one receiver, so no jitter is needed to spread clients out.
 const WEBHOOK_BACKOFF = { baseMs: 1000, capMs: 30_000 };
 const NO_JITTER = () => 1;
@@ -177,7 +203,9 @@ export async function deliver(
       if (!(e instanceof DeliveryFailed)) {
         deps.logger.warn("webhook_failed", {
           event_type: payload.event,
-          error: timer.signal.aborted ? "timeout" : e instanceof Error ? e.message : String(e),
+          error: timer.signal.aborted
+            ? "timeout"
+            : withoutWebhookPath(transportError(e), config.url),
           attempt,
         });
       }

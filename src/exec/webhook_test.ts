@@ -4,7 +4,7 @@ import { MemoryLogger } from "../log.ts";
 import { clearSecretsForTesting } from "../redact.ts";
 import type { RunSummary } from "./types.ts";
 import { AlertQueue } from "./alerts.ts";
-import { deliver, webhookPayloads } from "./webhook.ts";
+import { deliver, webhookPayloads, withoutWebhookPath } from "./webhook.ts";
 
 function run(overrides: Partial<RunSummary> = {}): RunSummary {
   return {
@@ -238,4 +238,30 @@ Deno.test("AlertQueue: delivers in order, counts, drops the oldest when full", a
   assert.deepEqual(seen, ["a", "c", "d"], "b was dropped: the queue held 2 behind the one sent");
   const st = queue.state();
   assert.deepEqual([st.sent, st.dropped, st.queued, st.delivering], [3, 1, 0, false]);
+});
+
+Deno.test("a failed delivery logs why, and never the webhook URL's path or query", async () => {
+  // A port nobody listens on: Deno's real fetch error, which quotes the URL it tried.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const url = `http://127.0.0.1:${port}/services/T0/B0/tok3n-in-path?sig=s1gn4ture`;
+  const clock = new ManualClock("2026-01-01T00:00:00Z", { autoAdvance: true });
+  const logger = new MemoryLogger();
+  const [payload] = webhookPayloads(run(), { on: "failure" });
+  const r = await deliver(payload!, { url, on: "failure", retries: 0 }, {
+    fetch,
+    clock,
+    logger,
+  });
+  assert.equal(r, false);
+  const logged = JSON.stringify(logger.entries);
+  for (const secret of ["tok3n-in-path", "s1gn4ture", "/services/"]) {
+    assert.equal(logged.includes(secret), false, `${secret} in ${logged}`);
+  }
+  const failed = logger.events("webhook_failed")[0]!;
+  // Deno's cause quotes the URL; the log keeps its scheme and host, and says why.
+  assert.match(String(failed.error), new RegExp(`http://127\\.0\\.0\\.1:${port}/…`));
+  assert.match(String(failed.error), /Connection refused/i);
+  assert.equal(withoutWebhookPath("x", "not a url"), "x");
 });

@@ -61,6 +61,45 @@ export interface LoadCloudConfigOptions {
   readTextFile: (path: string) => Promise<string>;
   homeDir?: string | undefined;
   cwd: string;
+  /**
+   * Who may read a file (`Deno.stat`'s mode and group), to warn when one holding the cloud's
+   * secret is readable by others; omitted (tests with virtual files), nothing is checked.
+   */
+  fileAccess?: FileAccessCheck;
+}
+
+/** A file's permission bits and group, and the process's own group. */
+export interface FileAccessCheck {
+  stat(path: string): Promise<{ mode: number | null; gid: number | null } | null>;
+  /** The process's effective group id, or null when it cannot be told (asked only when needed). */
+  ownGid(): number | null;
+}
+
+/**
+ * Who besides the owner can read a file with this mode, in words, or null when nobody can. Group
+ * read counts only when the file's group is not the process's own (a private group, or the pod's
+ * `fsGroup` of a Kubernetes Secret volume mounted 0440, holds no one else), as ssh judges keys.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * import { readableByOthers } from "./clouds_yaml.ts";
+ * assertEquals(readableByOthers(0o100644, 1000, 1000), "everyone");
+ * assertEquals(readableByOthers(0o100640, 0, 1000), "group 0");
+ * assertEquals(readableByOthers(0o100440, 1000, 1000), null);
+ * assertEquals(readableByOthers(0o100600, 0, 1000), null);
+ * ```
+ */
+export function readableByOthers(
+  mode: number,
+  fileGid: number | null,
+  ownGid: number | null,
+): string | null {
+  if (mode & 0o004) return "everyone";
+  if (mode & 0o040 && (fileGid === null || ownGid === null || fileGid !== ownGid)) {
+    return fileGid === null ? "its group" : `group ${fileGid}`;
+  }
+  return null;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -124,5 +163,56 @@ export async function loadCloudConfig(options: LoadCloudConfigOptions): Promise<
     config.tls.key = await read("key", config.tls.keyFile);
     registerSecret(config.tls.key);
   }
+  if (options.fileAccess) await warnReadableSecrets(config, files, options);
   return config;
+}
+
+/** The chosen cloud's secret (password, application credential secret or token), if any. */
+function secretOf(config: CloudConfig): string | undefined {
+  const auth = config.auth as unknown as Record<string, unknown>;
+  for (const field of ["password", "secret", "token"]) {
+    const v = auth[field];
+    if (typeof v === "string" && v.length >= 4) return v;
+  }
+  return undefined;
+}
+
+/**
+ * Adds a warning for each file holding the chosen cloud's secret (clouds.yaml, secure.yaml, the
+ * TLS key) that others can read, as ssh warns about keys. A stat that fails is no warning.
+ */
+async function warnReadableSecrets(
+  config: CloudConfig,
+  files: CloudsFiles,
+  options: LoadCloudConfigOptions,
+): Promise<void> {
+  const access = options.fileAccess!;
+  const secret = secretOf(config);
+  const holders: { path: string; what: string }[] = [];
+  for (const f of [files.clouds, files.secure]) {
+    if (f && secret !== undefined && f.text.includes(secret)) {
+      holders.push({ path: f.path, what: `the credentials of cloud "${config.name}"` });
+    }
+  }
+  if (config.tls.keyFile) {
+    holders.push({
+      path: expandHome(config.tls.keyFile, options.homeDir),
+      what: `the TLS client key of cloud "${config.name}"`,
+    });
+  }
+  for (const h of holders) {
+    let st: { mode: number | null; gid: number | null } | null;
+    try {
+      st = await access.stat(h.path);
+    } catch {
+      continue;
+    }
+    if (!st || st.mode === null) continue;
+    const who = readableByOthers(st.mode, st.gid, st.mode & 0o040 ? access.ownGid() : null);
+    if (!who) continue;
+    const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+    (config.warnings ??= []).push(
+      `${h.path} holds ${h.what} and is readable by ${who} (mode ${mode}); run chmod 600 ${h.path}`,
+    );
+  }
 }

@@ -25,7 +25,13 @@ import {
   selectEndpoint,
   serviceTypeAliases,
 } from "./catalog.ts";
-import { type CloudConfig, type Env, loadCloudConfig, type TlsConfig } from "./clouds_yaml.ts";
+import {
+  type CloudConfig,
+  type Env,
+  type FileAccessCheck,
+  loadCloudConfig,
+  type TlsConfig,
+} from "./clouds_yaml.ts";
 import {
   createRateLimiter,
   DEFAULT_TIMEOUT_MS,
@@ -45,6 +51,7 @@ import {
 import type { RequestStatsSnapshot } from "./types.ts";
 import { BadResponseError, decodeAnswer } from "./wire_check.ts";
 import { checkVersionDocument } from "./wire_types.ts";
+import { staysOnThisHost } from "../net.ts";
 
 export * from "./types.ts";
 export {
@@ -70,9 +77,11 @@ export {
   type CloudsFiles,
   defineCloudConfig,
   type Env,
+  type FileAccessCheck,
   loadCloudConfig,
   type LoadCloudConfigOptions,
   type PasswordAuth,
+  readableByOthers,
   resolveCloudConfig,
   type ResolveOptions,
   type TlsConfig,
@@ -156,6 +165,8 @@ export interface OpenCloudOptions {
   env?: Env;
   /** File reader for clouds.yaml and TLS files; default Deno.readTextFile. */
   readTextFile?: (path: string) => Promise<string>;
+  /** Permission check of files holding secrets (warnings); default none. */
+  fileAccess?: FileAccessCheck;
   homeDir?: string;
   cwd?: string;
   fetch?: FetchLike;
@@ -266,6 +277,30 @@ function warnShortSecrets(config: CloudConfig, logger: Logger): void {
   }
 }
 
+/**
+ * Warns once per URL origin when credentials would go over plain HTTP to another host: the
+ * password or application credential secret (`auth_url`), or the token (a Cinder endpoint).
+ */
+function cleartextWarner(config: CloudConfig, logger: Logger): (url: string, what: string) => void {
+  const warned = new Set<string>();
+  return (url, what) => {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return;
+    }
+    if (u.protocol !== "http:" || staysOnThisHost(u.hostname) || warned.has(u.origin)) return;
+    warned.add(u.origin);
+    logger.warn("credentials_in_cleartext", {
+      url: u.origin,
+      sends: what,
+      message: `Cloud "${config.name}" sends its ${what} over plain HTTP to ${u.origin}: anyone ` +
+        "on the path can read it; use the https:// URL of the service",
+    });
+  };
+}
+
 function isHttpUrl(text: string): boolean {
   try {
     const { protocol } = new URL(text);
@@ -311,12 +346,22 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
     ...(options.region ? { region: options.region } : {}),
     env,
     readTextFile: options.readTextFile ?? ((p) => Deno.readTextFile(p)),
+    ...(options.fileAccess ? { fileAccess: options.fileAccess } : {}),
     ...(options.homeDir ?? env.HOME ? { homeDir: options.homeDir ?? env.HOME } : {}),
     cwd: options.cwd ?? Deno.cwd(),
   });
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? nullLogger).with({ cloud: config.name });
   warnShortSecrets(config, logger);
+  const warnCleartext = cleartextWarner(config, logger);
+  warnCleartext(
+    config.auth.authUrl,
+    config.auth.type === "token"
+      ? "token"
+      : config.auth.type === "password"
+      ? "password"
+      : "application credential secret",
+  );
   const httpClient = createTlsHttpClient(config.tls);
   const transport = new HttpTransport({
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -386,6 +431,7 @@ export async function openCloud(options: OpenCloudOptions = {}): Promise<Cloud> 
           );
         }
       }
+      warnCleartext(ep.url, "token");
       return { ...ep, url: withProject(ep.url, projectId) };
     })();
     endpointPromise.catch(() => {

@@ -79,7 +79,7 @@ export class ResponseTooLargeError extends SnapsentryError {
       {
         code: "response_too_large",
         hint: "a page of 1,000 volumes is under 5 MiB, so this is a server or proxy problem; " +
-          "report it to the cloud operator (the limit is the transport's maxResponseBytes)",
+          "report it to the cloud operator, or raise the limit with --max-response-size",
       },
     );
     this.name = "ResponseTooLargeError";

@@ -154,7 +154,7 @@ async function onePass<T>(
           code: "pagination_too_long",
           hint:
             "an endless next link is a server or proxy problem; report it to the cloud operator " +
-            "(the limit is the client's maxPages)",
+            "(or raise the limit with --max-pages)",
         },
       );
     }

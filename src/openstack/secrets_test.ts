@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describeError, OpenStackHttpError } from "../errors.ts";
 import { MemoryLogger } from "../log.ts";
 import { escapedForms, redact } from "../redact.ts";
-import { AUTH_URL, FakeCloud, json, PROJECT_ID, SteppingClock } from "./_testing.ts";
+import { AUTH_URL, FakeCloud, json, PROJECT_ID, standardCloud, SteppingClock } from "./_testing.ts";
 import { defineCloudConfig, openCloud } from "./mod.ts";
 
 const PASSWORD = 'Tr0"ub\\4dor&3';
@@ -88,4 +88,50 @@ Deno.test("openCloud warns about a credential too short to be redacted", async (
     logger: quiet,
   })).close();
   assert.equal(quiet.events("secret_too_short").length, 0);
+});
+
+Deno.test("credentials over plain HTTP to another host are warned about once per origin", async () => {
+  const logger = new MemoryLogger();
+  const clock = new SteppingClock();
+  const cloud = standardCloud(() => clock.now());
+  const os = await openCloud({
+    config: defineCloudConfig({
+      name: "prod",
+      auth: {
+        type: "password",
+        authUrl: AUTH_URL, // http://23.253.248.171:5000/v3; the catalog's Cinder is http too
+        username: "admin",
+        userDomainName: "Default",
+        password: "long-enough-pw",
+        projectId: PROJECT_ID,
+      },
+    }),
+    fetch: cloud.fetch,
+    clock,
+    logger,
+  });
+  await os.blockStorageEndpoint();
+  await os.blockStorageEndpoint();
+  const warned = logger.events("credentials_in_cleartext");
+  assert.deepEqual(warned.map((w) => [w.url, w.sends]), [
+    ["http://23.253.248.171:5000", "password"],
+    ["http://23.253.248.171:8776", "token"],
+  ]);
+  assert.match(String(warned[0]!.message), /use the https:\/\/ URL/);
+  os.close();
+
+  // Loopback, the emulated cloud's reserved .invalid name, and https stay quiet.
+  for (
+    const authUrl of ["http://127.0.0.1:5000/v3", "http://k.invalid/v3", "https://k.example/v3"]
+  ) {
+    const quiet = new MemoryLogger();
+    (await openCloud({
+      config: defineCloudConfig({
+        name: "prod",
+        auth: { type: "password", authUrl, username: "u", password: "abcd-long" },
+      }),
+      logger: quiet,
+    })).close();
+    assert.equal(quiet.events("credentials_in_cleartext").length, 0, authUrl);
+  }
 });

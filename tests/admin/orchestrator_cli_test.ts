@@ -7,6 +7,7 @@ import type { Deployment } from "../../src/k8s/types.ts";
 import {
   type AdminWorld,
   adminWorld,
+  KUBE_HOST,
   KUBECONFIG,
   KUBECONFIG_PATH,
   NS,
@@ -559,4 +560,23 @@ Deno.test("admin orchestrator --interval --health-address serves the loop's prob
   await probing;
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(answers, { "/healthz": 200, "/readyz": 200 });
+});
+
+Deno.test("a kubeconfig whose API server is plain HTTP elsewhere is warned about", async () => {
+  const w = adminWorld();
+  taggedProject(w, "alpha");
+  const cases: [string, boolean][] = [
+    ["http://kube.example:8080", true],
+    [`https://${KUBE_HOST}`, false],
+  ];
+  for (const [server, warned] of cases) {
+    w.files[KUBECONFIG_PATH] = KUBECONFIG.replace(`https://${KUBE_HOST}`, server);
+    const r = await w.run([...ORCH, "--dry-run", "--json"]);
+    const warnings = r.logs.filter((l) => l.event === "credentials_in_cleartext");
+    assert.equal(warnings.length, warned ? 1 : 0, `${server}: ${r.stderr}`);
+    if (warned) {
+      assert.equal(warnings[0]!.url, "http://kube.example:8080");
+      assert.equal(JSON.stringify(r.logs).includes("test-token"), false);
+    }
+  }
 });

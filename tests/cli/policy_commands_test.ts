@@ -482,3 +482,60 @@ Deno.test("plan --days counts snapshots that are not managed against the quota",
   assert.ok(warning, fc.warnings.join());
   assert.match(warning, new RegExp(`and ${before + 3} others exist`));
 });
+
+Deno.test("status shows what needs a human: Go-read values, unreadable expiries, another tool", async () => {
+  const { e, a, b } = setup();
+  e.emulator.addVolume(e.emulator.seed.demoProjectId, { name: "c" });
+  const subscribe = (id: string, extra: Record<string, string>) =>
+    e.emulator.state.volumes.get(id)!.metadata = {
+      "x-snapsentry-managed": "true",
+      "x-snapsentry-daily-enabled": "true",
+      "x-snapsentry-daily-start-time": "00:00",
+      ...extra,
+    };
+  subscribe(a.id, { "x-snapsentry-daily-retention-days": "0x1E" });
+  subscribe(b.id, {});
+  // snapsentry's own snapshot (window and run stamps), then two the Go tool made after it, one of
+  // them without an expiry.
+  const stamped = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-snapshot-policy-type": "daily",
+    "x-snapsentry-snapshot-window-start": "2026-03-09T00:00:00Z",
+    "x-snapsentry-snapshot-run-id": "req-1",
+    "x-snapsentry-snapshot-expiry-date": "2026-03-20T00:00:00Z",
+  };
+  e.emulator.addSnapshot({ volumeId: b.id, metadata: stamped, createdAt: "2026-03-09T00:00:05Z" });
+  const goMade = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-snapshot-policy-type": "daily",
+    "x-snapsentry-snapshot-expiry-date": "2026-03-20T00:00:00Z",
+  };
+  e.emulator.addSnapshot({ volumeId: a.id, metadata: goMade, createdAt: "2026-03-10T00:00:03Z" });
+  const noExpiry = e.emulator.addSnapshot({
+    volumeId: b.id,
+    metadata: { "x-snapsentry-managed": "true", "x-snapsentry-snapshot-policy-type": "daily" },
+    createdAt: "2026-03-10T00:00:04Z",
+  });
+
+  const text = await e.run(["status"]);
+  assert.equal(text.code, 0, text.stderr);
+  const warn = text.stdout.split("\n").filter((l) => l.startsWith("WARN "));
+  assert.equal(warn.length, 3, text.stdout);
+  assert.match(warn[0]!, /Read x-snapsentry-daily-retention-days "0x1E" on volume .* as 30/);
+  assert.match(
+    warn[1]!,
+    new RegExp(`expiry-date is missing.*${noExpiry.id}|${noExpiry.id}.*missing`),
+  );
+  assert.match(warn[2]!, /Another tool is still creating managed snapshots: 2 without/);
+  assert.match(text.stdout, /\d+ OK, \d+ CREATING, \d+ DUE, \d+ LATE, \d+ INVALID/);
+
+  const json = JSON.parse((await e.run(["status", "--json"])).stdout);
+  assert.equal(json.warnings.length, 3);
+  assert.deepEqual(json.unreadable_expiries.map((i: { snapshot_id: string }) => i.snapshot_id), [
+    noExpiry.id,
+  ]);
+  assert.equal(json.another_snapshot_manager.count, 2);
+  const entryA = json.entries.find((x: { volume_id: string }) => x.volume_id === a.id);
+  assert.equal(entryA.warnings.length, 1);
+  assert.equal(typeof json.counts.CREATING, "number");
+});

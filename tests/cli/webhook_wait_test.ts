@@ -80,3 +80,27 @@ Deno.test("a webhook password over plain HTTP to another host is warned about, o
     assert.equal(JSON.stringify(r.logs).includes("hook-secret-123"), false);
   }
 });
+
+Deno.test("--webhook-password on the command line is warned about; the variable is not", async () => {
+  const e = emulatedCli();
+  const flag = await e.run([
+    "--webhook-url",
+    "https://alerts.example/hook",
+    "--webhook-password",
+    "cmdline-secret-9",
+    "expire-snapshots",
+  ], { fetch: e.emulator.fetch });
+  assert.equal(flag.code, 0, flag.stderr);
+  const warned = flag.logs.filter((l) => l.event === "secret_on_command_line");
+  assert.equal(warned.length, 1);
+  assert.equal(warned[0]!.option, "--webhook-password");
+  assert.equal(JSON.stringify(flag.logs).includes("cmdline-secret-9"), false);
+  const env = await e.run(["--webhook-url", "https://alerts.example/hook", "expire-snapshots"], {
+    env: {
+      OS_CLIENT_CONFIG_FILE: "/virtual/clouds.yaml",
+      SNAPSENTRY_WEBHOOK_PASSWORD: "env-secret-9",
+    },
+  });
+  assert.equal(env.code, 0, env.stderr);
+  assert.equal(env.logs.filter((l) => l.event === "secret_on_command_line").length, 0);
+});

@@ -6,31 +6,14 @@
  */
 import assert from "node:assert/strict";
 import type { SummaryJson } from "../../src/exec/mod.ts";
-import { cli, type CliResult } from "../helpers/cli.ts";
-import { BACKEND, needs, type Target, withFixtures } from "./target.ts";
-
-function runner(target: Target) {
-  return (argv: string[]): Promise<CliResult> =>
-    cli(["--cloud", target.profiles.member!, "--log-level", "warn", ...argv], {
-      env: target.env,
-      fetch: target.fetch as typeof fetch,
-      clock: target.clock,
-      readTextFile: target.readTextFile,
-      cwd: Deno.cwd(),
-      homeDir: undefined,
-    });
-}
-
-function summaryOf(r: CliResult, what: string): SummaryJson {
-  assert.equal(r.code, 0, `${what} exit code\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return JSON.parse(r.stdout) as SummaryJson;
-}
+import { cliRunner, summaryOf } from "./cli_runner.ts";
+import { BACKEND, needs, withFixtures } from "./target.ts";
 
 Deno.test(`contract[${BACKEND}]: CLI lifecycle subscribe → create → rerun → expire`, {
   ...needs("member"),
 }, async () => {
   await withFixtures(async (fx, target) => {
-    const run = runner(target);
+    const run = cliRunner(target);
     const cloud = await fx.open("member");
     const bs = await cloud.blockStorage();
     const v = await fx.createVolume(cloud, { name: "life" });

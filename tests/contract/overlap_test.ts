@@ -6,20 +6,8 @@
  */
 import assert from "node:assert/strict";
 import type { ActionJson, SummaryJson } from "../../src/exec/mod.ts";
-import { cli, type CliResult } from "../helpers/cli.ts";
-import { BACKEND, needs, type Target, withFixtures } from "./target.ts";
-
-function runner(target: Target) {
-  return (argv: string[]): Promise<CliResult> =>
-    cli(["--cloud", target.profiles.member!, "--log-level", "warn", ...argv], {
-      env: target.env,
-      fetch: target.fetch as typeof fetch,
-      clock: target.clock,
-      readTextFile: target.readTextFile,
-      cwd: Deno.cwd(),
-      homeDir: undefined,
-    });
-}
+import { cliRunner } from "./cli_runner.ts";
+import { BACKEND, needs, withFixtures } from "./target.ts";
 
 const POLICY = {
   "x-snapsentry-managed": "true",
@@ -33,7 +21,7 @@ Deno.test(`contract[${BACKEND}]: two overlapping create runs both exit 0; counts
   ...needs("member"),
 }, async () => {
   await withFixtures(async (fx, target) => {
-    const run = runner(target);
+    const run = cliRunner(target);
     const cloud = await fx.open("member");
     const bs = await cloud.blockStorage();
     const volumes = await fx.createVolumes(cloud, 4, { name: "race", metadata: POLICY });

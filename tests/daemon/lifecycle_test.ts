@@ -343,3 +343,28 @@ Deno.test("SIGTERM while an alert is being delivered exits 0 after the bounded w
   assert.equal(alerts.state().abandoned, 1);
   assert.equal(attempts, 1);
 });
+
+Deno.test("a trigger token on a non-loopback address is warned about at start", async () => {
+  for (const [bindAddress, warned] of [["0.0.0.0:0", true], ["127.0.0.1:0", false]] as const) {
+    const d = start({ bindAddress, apiToken: "0123456789abcdef0123" });
+    try {
+      await settle();
+      const w = d.logger.events("trigger_token_without_tls");
+      assert.equal(w.length, warned ? 1 : 0, bindAddress);
+      if (warned) assert.match(String(w[0]!.hint), /TLS-terminating proxy/);
+      assert.equal(JSON.stringify(d.logger.entries).includes("0123456789abcdef0123"), false);
+    } finally {
+      d.signal("SIGTERM");
+      assert.equal(await d.handle.done, 0);
+    }
+  }
+  // No token, no warning: the endpoint then has no route that changes anything.
+  const d = start({ bindAddress: "0.0.0.0:0" });
+  try {
+    await settle();
+    assert.equal(d.logger.events("trigger_token_without_tls").length, 0);
+  } finally {
+    d.signal("SIGTERM");
+    await d.handle.done;
+  }
+});

@@ -12,18 +12,17 @@ import { MemoryLogger } from "../../src/log.ts";
 import { openCloud } from "../../src/openstack/mod.ts";
 import { validateExposition } from "./prom_validator.ts";
 
-Deno.test("a daemon whose cloud password is wrong answers /readyz 503 with auth_error", async () => {
-  const clock = new ManualClock("2026-01-15T12:03:00Z", { autoAdvance: true });
-  const emulator = createEmulator({ clock });
-  const configs = emulator.cloudConfigs();
-  const wrong = {
-    ...configs.emulator!,
-    auth: { ...configs.emulator!.auth, password: "not-the-password" },
-  };
-  const yaml = yamlStringify({ clouds: { wrong } });
+/** The production daemon assembly on the real engine, on `clouds` (emulator configs) as `name`. */
+async function daemonOn(
+  emulator: ReturnType<typeof createEmulator>,
+  clock: ManualClock,
+  clouds: Record<string, unknown>,
+  name: string,
+) {
+  const yaml = yamlStringify({ clouds });
   const logger = new MemoryLogger();
   const cloud = await openCloud({
-    cloudName: "wrong",
+    cloudName: name,
     env: { OS_CLIENT_CONFIG_FILE: "/v/clouds.yaml" },
     readTextFile: () => Promise.resolve(yaml),
     fetch: emulator.fetch,
@@ -34,6 +33,18 @@ Deno.test("a daemon whose cloud password is wrong answers /readyz 503 with auth_
   });
   const engine = createEngine({ cloud, clock, logger });
   const daemon = assembleDaemon(resolveDaemonOptions({}, clock.now()), { engine, clock, logger });
+  return { daemon, logger };
+}
+
+Deno.test("a daemon whose cloud password is wrong answers /readyz 503 with auth_error", async () => {
+  const clock = new ManualClock("2026-01-15T12:03:00Z", { autoAdvance: true });
+  const emulator = createEmulator({ clock });
+  const configs = emulator.cloudConfigs();
+  const wrong = {
+    ...configs.emulator!,
+    auth: { ...configs.emulator!.auth, password: "not-the-password" },
+  };
+  const { daemon, logger } = await daemonOn(emulator, clock, { wrong }, "wrong");
   const get = (path: string) => daemon.fetch(new Request(`http://daemon${path}`));
 
   await daemon.probe();
@@ -75,20 +86,7 @@ Deno.test("the daemon exports the quota and its forecast from its probe, and fai
   emulator.addVolume(project, { name: "b", size: 20, metadata });
   // Room for one snapshot: the second create of the run is refused with Cinder's 413.
   emulator.setQuota(project, { snapshots: 1, gigabytes: 1000 });
-  const yaml = yamlStringify({ clouds: emulator.cloudConfigs() });
-  const logger = new MemoryLogger();
-  const cloud = await openCloud({
-    cloudName: "emulator",
-    env: { OS_CLIENT_CONFIG_FILE: "/v/clouds.yaml" },
-    readTextFile: () => Promise.resolve(yaml),
-    fetch: emulator.fetch,
-    clock,
-    logger,
-    cwd: "/v",
-    retry: { maxRetries: 0 },
-  });
-  const engine = createEngine({ cloud, clock, logger });
-  const daemon = assembleDaemon(resolveDaemonOptions({}, clock.now()), { engine, clock, logger });
+  const { daemon } = await daemonOn(emulator, clock, emulator.cloudConfigs(), "emulator");
   const metrics = async () =>
     validateExposition(await (await daemon.fetch(new Request("http://d/metrics"))).text());
   const value = (
@@ -128,6 +126,50 @@ Deno.test("the daemon exports the quota and its forecast from its probe, and fai
     }),
     1,
   );
+  daemon.scheduler.stop();
+  await daemon.scheduler.drain();
+});
+
+Deno.test("the daemon exports what needs a human: Go-read values, lost expiries, another tool", async () => {
+  const clock = new ManualClock("2026-01-15T12:03:00Z", { autoAdvance: true });
+  const emulator = createEmulator({ clock });
+  const project = emulator.seed.demoProjectId;
+  const daily = {
+    "x-snapsentry-managed": "true",
+    "x-snapsentry-daily-enabled": "true",
+    "x-snapsentry-daily-start-time": "00:00",
+  };
+  const a = emulator.addVolume(project, {
+    name: "a",
+    metadata: { ...daily, "x-snapsentry-daily-retention-days": "010" }, // Go: octal 8
+  });
+  emulator.addSnapshot({
+    volumeId: a.id,
+    createdAt: "2026-01-14T00:00:05Z",
+    metadata: {
+      "x-snapsentry-managed": "true",
+      "x-snapsentry-snapshot-policy-type": "daily",
+      "x-snapsentry-snapshot-window-start": "2026-01-14T00:00:00Z",
+      "x-snapsentry-snapshot-run-id": "req-1",
+      "x-snapsentry-snapshot-expiry-date": "2026-01-22T00:00:00Z",
+    },
+  });
+  emulator.addSnapshot({
+    volumeId: a.id,
+    createdAt: "2026-01-15T00:00:09Z",
+    metadata: { "x-snapsentry-managed": "true", "x-snapsentry-snapshot-policy-type": "daily" },
+  });
+  const { daemon } = await daemonOn(emulator, clock, emulator.cloudConfigs(), "emulator");
+  const scrape = async () =>
+    validateExposition(await (await daemon.fetch(new Request("http://d/metrics"))).text());
+  const names = (await scrape()).map((s) => s.name);
+  assert.equal(names.includes("snapsentry_policy_warnings"), false, "nothing observed yet");
+  await daemon.probe();
+  const samples = await scrape();
+  const value = (name: string) => samples.find((s) => s.name === name)?.value;
+  assert.equal(value("snapsentry_policy_warnings"), 1);
+  assert.equal(value("snapsentry_snapshots_expiry_unreadable"), 1);
+  assert.equal(value("snapsentry_other_manager_snapshots"), 1);
   daemon.scheduler.stop();
   await daemon.scheduler.drain();
 });

@@ -96,6 +96,7 @@ function exportedFamilies(): Set<string> {
       lastFailureAt: null,
     },
     quota: { snapshots: { limit: 1, inUse: 1, forecast: 1 } },
+    notes: { policyWarnings: 1, unreadableExpiries: 1, otherManagerSnapshots: 1 },
   });
   const names = new Set<string>();
   for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
@@ -166,7 +167,7 @@ Deno.test({
   async fn() {
     const check = await run(["check", "rules", RULES.pathname]);
     assert.ok(check.ok, check.text);
-    assert.match(check.text, /SUCCESS: 11 rules found/);
+    assert.match(check.text, /SUCCESS: 13 rules found/);
     const test = await run(["test", "rules", RULE_TESTS.pathname]);
     assert.ok(test.ok, test.text);
     assert.match(test.text, /SUCCESS/);

@@ -9,6 +9,8 @@ import { type Command, Option } from "commander";
 import { createAdminIdentity } from "../../admin/mod.ts";
 import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, parseSchedule } from "../../daemon/mod.ts";
 import { UsageError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import { staysOnThisHost } from "../../net.ts";
 import {
   type CloudSettings,
   type ConfigReaders,
@@ -393,6 +395,7 @@ async function runCommand(ctx: CommandContext, flags: OrchestratorFlags): Promis
         hint: "--controller-role admin gives every project daemon admin rights; member suffices",
       });
     }
+    warnKubeCleartext(kubeConfig, logger);
     const kube = new KubernetesClient({
       config: kubeConfig,
       fetch: createKubeFetch(kubeConfig, ctx.deps.fetch),
@@ -444,4 +447,23 @@ async function runCommand(ctx: CommandContext, flags: OrchestratorFlags): Promis
   } finally {
     cloud.close();
   }
+}
+
+/** A bearer token or client key sent to a Kubernetes API over plain HTTP is warned about. */
+function warnKubeCleartext(config: KubeConfig, logger: Logger): void {
+  let url: URL;
+  try {
+    url = new URL(config.server);
+  } catch {
+    return;
+  }
+  if (url.protocol !== "http:" || staysOnThisHost(url.hostname)) return;
+  if (config.token === undefined && config.tokenFile === undefined) return;
+  logger.warn("credentials_in_cleartext", {
+    url: url.origin,
+    sends: "kubernetes token",
+    message:
+      `The Kubernetes API ${url.origin} (${config.source}) is plain HTTP: its bearer token ` +
+      "can be read on the path; use the https:// address of the API server",
+  });
 }

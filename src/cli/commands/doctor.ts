@@ -66,6 +66,9 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
           gigabytes: quota.gigabytes,
           volumes: quota.volumes,
         },
+        // Configuration warnings: a deprecated profile, a file holding the secret that others
+        // can read, …
+        warnings: config.warnings ?? [],
       };
       if (flags.json) return ctx.json(report);
       const lim = (n: number) => (n < 0 ? "unlimited" : String(n));
@@ -94,6 +97,7 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
           `Microversion:   ${mv.chosen} (server ${mv.min} to ${mv.max})`,
           `Snapshots:      ${quota.snapshots.inUse} in use of ${lim(quota.snapshots.limit)}`,
           `Gigabytes:      ${quota.gigabytes.inUse} in use of ${lim(quota.gigabytes.limit)}`,
+          ...report.warnings.map((w) => `WARN            ${w}`),
         ].join("\n"),
       );
     });

@@ -9,11 +9,15 @@
 import { type Command, Option } from "commander";
 import {
   type AgeThreshold,
+  findOtherManager,
   formatAge,
   formatUtc,
+  type OtherManager,
   parsePolicyType,
+  planExpire,
   planStatus,
   type PolicyType,
+  type SnapshotIssue,
   type StatusReport,
   type UnprotectedReport,
 } from "../../core/mod.ts";
@@ -94,12 +98,50 @@ export function nagiosLine(report: StatusReport): string {
   return `SNAPSENTRY ${STATES[report.nagios]} - ${summary} | ${perf}`;
 }
 
+/** What else a status shows: snapshots whose expiry is unreadable, and another manager. */
+export interface StatusNotes {
+  issues: SnapshotIssue[];
+  otherManager?: OtherManager | undefined;
+}
+
+/** The warning lines below the table (also what `--json` carries as `warnings`). */
+export function statusWarnings(report: StatusReport, notes: StatusNotes): string[] {
+  const lines = report.warnings.map((w) => w.message);
+  for (const i of notes.issues) lines.push(i.message);
+  const o = notes.otherManager;
+  if (o) {
+    lines.push(
+      `Another tool is still creating managed snapshots: ${o.count} without snapsentry's stamps ` +
+        `since ${formatUtc(o.since)}, newest ${o.snapshotId} on volume ${o.volumeId} ` +
+        `(${formatUtc(o.createdAt)}); stop SnapSentry-Go's timers or CronJobs so each window ` +
+        "gets one snapshot",
+    );
+  }
+  return lines;
+}
+
 /** The JSON form of a status report. */
-export function statusJson(report: StatusReport) {
+export function statusJson(report: StatusReport, notes: StatusNotes = { issues: [] }) {
+  const o = notes.otherManager;
   return {
     now: formatUtc(report.now),
     nagios: report.nagios,
     counts: report.counts,
+    warnings: statusWarnings(report, notes),
+    unreadable_expiries: notes.issues.map((i) => ({
+      snapshot_id: i.snapshotId,
+      volume_id: i.volumeId,
+      message: i.message,
+    })),
+    another_snapshot_manager: o
+      ? {
+        snapshot_id: o.snapshotId,
+        volume_id: o.volumeId,
+        created_at: formatUtc(o.createdAt),
+        since: formatUtc(o.since),
+        count: o.count,
+      }
+      : null,
     entries: report.entries.map((e) => ({
       volume_id: e.volumeId,
       volume_name: e.volumeName,
@@ -121,6 +163,7 @@ export function statusJson(report: StatusReport) {
       interval_seconds: e.intervalSeconds,
       held: e.held,
       nagios: e.nagios,
+      warnings: (e.warnings ?? []).map((w) => w.message),
     })),
     held: report.held.map((h) => ({
       snapshot_id: h.snapshotId,
@@ -227,12 +270,19 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
         snapshots: obs.snapshots,
         thresholds,
       });
+      // The same observation, no extra call: what expire would keep for a human, and another
+      // tool still creating snapshots.
+      const notes: StatusNotes = {
+        issues: planExpire({ now, volumes: obs.volumes, snapshots: obs.snapshots }).issues,
+        otherManager: findOtherManager(obs.snapshots),
+      };
       const monitoring = (flags.warn?.length ?? 0) + (flags.crit?.length ?? 0) > 0;
       if (monitoring) ctx.setExitCode(report.nagios);
-      if (flags.json) return ctx.json(statusJson(report));
+      if (flags.json) return ctx.json(statusJson(report, notes));
       if (monitoring) ctx.out(nagiosLine(report));
       if (report.entries.length === 0) {
         ctx.out("No subscribed volumes (none has x-snapsentry-managed=true)");
+        for (const line of statusWarnings(report, notes)) ctx.out(`WARN ${line}`);
         return;
       }
       const rows = report.entries.map((e) => [
@@ -266,8 +316,11 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
           }`,
         );
       }
+      for (const line of statusWarnings(report, notes)) ctx.out(`WARN ${line}`);
       const c = report.counts;
-      ctx.out(`${c.OK} OK, ${c.DUE} DUE, ${c.LATE} LATE, ${c.INVALID} INVALID`);
+      ctx.out(
+        `${c.OK} OK, ${c.CREATING} CREATING, ${c.DUE} DUE, ${c.LATE} LATE, ${c.INVALID} INVALID`,
+      );
     });
   withExamples(
     cmd,
