@@ -33,7 +33,7 @@ export interface AppDeps {
   /** Freshness and timeline: served from memory, never by calling the cloud. */
   history: Pick<
     DaemonHistory,
-    "freshness" | "timeline" | "observedAt" | "otherManager" | "notes"
+    "freshness" | "timeline" | "observedAt" | "otherManager" | "notes" | "unprotected"
   >;
   engine: Pick<Engine, "requestStats">;
   health: HealthTracker;
@@ -177,6 +177,16 @@ export function createApp(deps: AppDeps): Hono {
       })(),
       jobs: scheduler.status().map(jobStatusJson),
       alerts: deps.alerts ? alertStateJson(deps.alerts.state()) : null,
+      unprotected: (() => {
+        const u = history.unprotected();
+        return u
+          ? {
+            count: u.report.total,
+            total_gigabytes: u.report.totalGigabytes,
+            refreshed_at: u.at.toString(),
+          }
+          : null;
+      })(),
     });
   });
 
@@ -197,6 +207,10 @@ export function createApp(deps: AppDeps): Hono {
         const notes = history.notes();
         return notes ? { notes } : {};
       })(),
+      ...(() => {
+        const u = history.unprotected();
+        return u ? { unprotected: { volumes: u.report.total, refreshedAt: u.at } } : {};
+      })(),
     });
     return c.body(body, 200, { "Content-Type": CONTENT_TYPE });
   });
@@ -210,6 +224,7 @@ export function createApp(deps: AppDeps): Hono {
       freshness: history.freshness(),
       timeline: history.timeline(),
       otherManager: history.otherManager(),
+      unprotected: history.unprotected(),
     });
     c.header("Content-Security-Policy", PAGE_CSP);
     return c.html(page);

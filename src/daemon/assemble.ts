@@ -20,7 +20,7 @@ import { Scheduler } from "./scheduler.ts";
 
 /** What the daemon is built from. */
 export interface AssembleDeps {
-  engine: Pick<Engine, "run" | "observe" | "probe" | "requestStats">;
+  engine: Pick<Engine, "run" | "observe" | "probe" | "requestStats" | "unprotected">;
   clock: Clock;
   logger: Logger;
   build?: BuildInfo;
@@ -43,7 +43,8 @@ export interface DaemonParts {
   /**
    * One probe: authenticate if needed and make one cheap Cinder call (readiness), and, while the
    * history has no observation and no run is going, observe once so the page and metrics have
-   * data before the first run. Never throws.
+   * data before the first run; and, at most every `--unprotected-refresh`, list every volume for
+   * the unprotected ones. Never throws.
    */
   probe(): Promise<void>;
   /** Marks the daemon as stopping: `/healthz` answers 503 and triggers are refused. */
@@ -112,6 +113,33 @@ export function assembleDaemon(options: DaemonOptions, deps: AssembleDeps): Daem
     stopping: () => stopping,
   });
 
+  // The unprotected volumes need a listing of every volume (runs list only subscribed ones): one
+  // at most every refresh interval, tried again no sooner after a failure. Never per scrape.
+  const refreshMs = options.unprotectedRefreshSeconds * 1000;
+  let unprotectedTriedAt: Temporal.Instant | null = null;
+  async function refreshUnprotected(): Promise<void> {
+    if (refreshMs === 0 || scheduler.busy) return;
+    const now = clock.now();
+    if (
+      unprotectedTriedAt &&
+      Temporal.Instant.compare(now, unprotectedTriedAt.add({ milliseconds: refreshMs })) < 0
+    ) return;
+    unprotectedTriedAt = now;
+    try {
+      const { at, report } = await engine.unprotected();
+      history.recordUnprotected(at, report);
+      logger.info("unprotected_refreshed", {
+        total: report.total,
+        total_gigabytes: report.totalGigabytes,
+      });
+    } catch (error) {
+      logger.warn("unprotected_listing_failed", {
+        error_code: errorCodeOf(error),
+        error: describeError(error),
+      });
+    }
+  }
+
   let cloudDown = false;
   async function probe(): Promise<void> {
     try {
@@ -129,15 +157,17 @@ export function assembleDaemon(options: DaemonOptions, deps: AssembleDeps): Daem
       cloudDown = true;
       return;
     }
-    if (history.observedAt() !== null || scheduler.busy) return;
-    try {
-      history.observe(await engine.observe());
-    } catch (error) {
-      logger.warn("observation_failed", {
-        error_code: errorCodeOf(error),
-        error: describeError(error),
-      });
+    if (history.observedAt() === null && !scheduler.busy) {
+      try {
+        history.observe(await engine.observe());
+      } catch (error) {
+        logger.warn("observation_failed", {
+          error_code: errorCodeOf(error),
+          error: describeError(error),
+        });
+      }
     }
+    await refreshUnprotected();
   }
 
   return {

@@ -1,7 +1,7 @@
 /**
  * What the daemon remembers between runs, for the status page and the per-volume metrics: the
  * freshness rows (newest good snapshot and verdict per volume and policy), the policies' quota
- * load, and a 14-day timeline of snapshot events. It is fed by what the daemon already has: each run's outcomes (created,
+ * load, a 14-day timeline of snapshot events, and the newest list of unprotected volumes. It is fed by what the daemon already has: each run's outcomes (created,
  * expired, failed) and the run's last view of the cloud, plus one observation at start. It never
  * calls the cloud, so a page view or a scrape costs no API call.
  *
@@ -16,6 +16,7 @@ import {
   managedUsage,
   type OtherManager,
   SNAPSHOT_KEYS,
+  type UnprotectedReport,
 } from "../core/mod.ts";
 import {
   digestObservation,
@@ -62,6 +63,7 @@ export class DaemonHistory {
   #observedAt: Temporal.Instant | null = null;
   #timeline: TimelineEvent[] = [];
   #known = new Set<string>();
+  #unprotected: { at: Temporal.Instant; report: UnprotectedReport } | null = null;
 
   constructor(options: HistoryOptions) {
     this.#clock = options.clock;
@@ -86,6 +88,16 @@ export class DaemonHistory {
   /** Counts of what needs a human in the newest observation; null before the first one. */
   notes(): HistoryNotes | null {
     return this.#notes;
+  }
+
+  /** The newest listing of the volumes no policy protects; null before the first one. */
+  unprotected(): { at: Temporal.Instant; report: UnprotectedReport } | null {
+    return this.#unprotected;
+  }
+
+  /** Takes in a listing of every volume's protection (made at most every refresh interval). */
+  recordUnprotected(at: Temporal.Instant, report: UnprotectedReport): void {
+    this.#unprotected = { at, report };
   }
 
   /** When the newest observation was made; null before the first one. */

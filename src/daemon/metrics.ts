@@ -106,6 +106,8 @@ export interface ScrapeInput {
     unreadableExpiries: number;
     otherManagerSnapshots: number;
   };
+  /** Volumes no enabled, valid policy protects, once the daemon has listed them. */
+  unprotected?: { volumes: number; refreshedAt: Temporal.Instant };
 }
 
 /** Splits a request-stats key such as "GET 200" (also "GET:200", "GET/200") into labels. */
@@ -366,6 +368,19 @@ export class DaemonMetrics {
         "gauge",
         "Managed snapshots another tool (SnapSentry-Go?) made after snapsentry's first one here; above 0 means two managers",
       ).sample(input.notes.otherManagerSnapshots);
+    }
+
+    if (input.unprotected) {
+      fam(
+        "snapsentry_unprotected_volumes",
+        "gauge",
+        "Volumes of the project that no enabled, valid policy protects (status --unprotected); refreshed at most every --unprotected-refresh",
+      ).sample(input.unprotected.volumes);
+      fam(
+        "snapsentry_unprotected_refresh_timestamp_seconds",
+        "gauge",
+        "Unix time of the listing snapsentry_unprotected_volumes comes from",
+      ).sample(input.unprotected.refreshedAt.epochMilliseconds / 1000);
     }
 
     if (input.quota) {

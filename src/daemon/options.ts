@@ -16,6 +16,12 @@ export const DEFAULT_EXPIRE_SCHEDULE = "0 */6 * * *";
 export const DEFAULT_BIND_ADDRESS = "127.0.0.1:8080";
 export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 60;
 export const DEFAULT_PROBE_INTERVAL_SECONDS = 30;
+/**
+ * How often the daemon lists every volume of the project for `snapsentry_unprotected_volumes`:
+ * at most hourly by default. The listing is the project's whole volume list (runs list only the
+ * subscribed ones), so it is never made per scrape; a volume left unprotected is a slow fact.
+ */
+export const DEFAULT_UNPROTECTED_REFRESH_SECONDS = 3600;
 
 export interface BindAddress {
   hostname: string;
@@ -60,6 +66,8 @@ export interface DaemonOptionsInput {
   /** SNAPSENTRY_API_TOKEN: enables POST /run/{create,expire}. */
   apiToken?: string;
   probeIntervalSeconds?: number;
+  /** `--unprotected-refresh`: list every volume at most this often; 0 = never. */
+  unprotectedRefreshSeconds?: number;
 }
 
 /** Validated daemon options. */
@@ -71,6 +79,8 @@ export interface DaemonOptions {
   metricsPerVolume: boolean;
   apiToken?: string;
   probeIntervalSeconds: number;
+  /** List every volume for the unprotected gauge at most this often; 0 = never. */
+  unprotectedRefreshSeconds: number;
 }
 
 /**
@@ -139,6 +149,12 @@ export function resolveDaemonOptions(
   if (!Number.isFinite(probe) || probe <= 0) {
     throw new RangeError(`probeIntervalSeconds must be positive, got ${probe}`);
   }
+  const unprotected = input.unprotectedRefreshSeconds ?? DEFAULT_UNPROTECTED_REFRESH_SECONDS;
+  if (!Number.isFinite(unprotected) || (unprotected !== 0 && unprotected < 60)) {
+    throw new UsageError(
+      `Cannot use --unprotected-refresh "${unprotected}s": expected at least 1m (or 0 for never)`,
+    );
+  }
   const options: DaemonOptions = {
     schedules,
     bind,
@@ -146,6 +162,7 @@ export function resolveDaemonOptions(
     shutdownTimeoutSeconds: shutdown,
     metricsPerVolume: input.metricsPerVolume ?? true,
     probeIntervalSeconds: probe,
+    unprotectedRefreshSeconds: unprotected,
   };
   if (input.apiToken !== undefined && input.apiToken !== "") {
     if (input.apiToken.length < MIN_API_TOKEN_LENGTH) {

@@ -3,7 +3,12 @@
  * interpolated value is escaped), inline CSS and SVG only, no JavaScript, no external assets.
  */
 import { html, raw } from "hono/html";
-import { formatAge, formatUtcMinute, type OtherManager } from "../core/mod.ts";
+import {
+  formatAge,
+  formatUtcMinute,
+  type OtherManager,
+  type UnprotectedReport,
+} from "../core/mod.ts";
 import type { FreshnessEntry, TimelineEvent } from "../exec/mod.ts";
 import type { Readiness } from "./health.ts";
 import { TIMELINE_DAYS } from "./history.ts";
@@ -21,6 +26,55 @@ export interface PageData {
   timeline: TimelineEvent[];
   /** Another tool still creating managed snapshots on the project, if the last look saw one. */
   otherManager?: OtherManager | null;
+  /** The newest listing of volumes no policy protects; null before the first (or when off). */
+  unprotected?: { at: Temporal.Instant; report: UnprotectedReport } | null;
+}
+
+/** Rows of the unprotected table shown; the count above it is always the full one. */
+export const UNPROTECTED_ROWS = 100;
+
+function renderUnprotected(u: PageData["unprotected"]): Html {
+  if (!u) {
+    return html`
+      <p
+        class="muted">Not listed yet (the daemon lists every volume at most every --unprotected-refresh; 0 turns it off).</p>
+    `;
+  }
+  const { report } = u;
+  const summary = html`
+    <p
+      data-unprotected="${report.total}"><strong>${report.total}</strong> volume${report.total === 1
+        ? ""
+        : "s"} (${report.totalGigabytes} GiB) with no enabled, valid policy, as of ${when(
+          u.at.toString(),
+        )}.</p>
+  `;
+  if (report.total === 0) return summary;
+  const rows = report.volumes.slice(0, UNPROTECTED_ROWS).map((v) =>
+    html`
+      <tr data-volume="${v.volumeId}">
+        <td><span class="mono">${v.volumeId}</span><br>${v.volumeName || "—"}</td>
+        <td class="num">${v.size} GiB</td>
+        <td>${v.status}</td>
+        <td class="mono">${v.serverIds.join(", ") || "—"}</td>
+        <td>${v.reason}</td>
+      </tr>
+    `
+  );
+  return html`${summary}
+    <table>
+      <tr><th>Volume</th><th>Size</th><th>Status</th><th>Attached to</th><th>Why</th></tr>
+      ${rows}
+    </table>
+    ${
+    report.total > UNPROTECTED_ROWS
+      ? html`
+        <p
+          class="muted">…and ${report.total -
+            UNPROTECTED_ROWS} more: <code>snapsentry status --unprotected</code> lists them all.</p>
+      `
+      : ""
+  }`;
 }
 
 const JOB_TITLES: Record<string, string> = {
@@ -324,6 +378,8 @@ export function renderStatusPage(data: PageData): Html {
       `
       : ""}
     ${renderVolumes(data)}
+    <h2>Unprotected volumes</h2>
+    ${renderUnprotected(data.unprotected)}
     <p class="muted">Read-only page. Machine-readable: <a href="/status">/status</a> (JSON), <a href="/metrics">/metrics</a> (Prometheus), <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>.</p>
         </main>
       </body>

@@ -16,6 +16,7 @@ Deno.test("daemon --help lists the flags with their defaults and an example", as
       /--run-at-start/,
       /--shutdown-timeout <duration>.*\(default: 1m\)/s,
       /--metrics-per-volume \[bool\]/,
+      /--unprotected-refresh <duration>.*\(default: 1h\)/s,
       /--concurrency <n>/,
       /--stuck-after <duration>/,
       /Examples: \$ snapsentry --cloud mycloud daemon/,
@@ -37,6 +38,10 @@ Deno.test("daemon refuses bad flags with exit 2 and a message, before anything s
     [["--bind-address", "8080"], /Cannot use --bind-address "8080": expected HOST:PORT/],
     [["--shutdown-timeout", "soon"], /Cannot use --shutdown-timeout "soon"/],
     [["--concurrency", "zero"], /--concurrency "zero"/],
+    [
+      ["--unprotected-refresh", "30s"],
+      /Cannot use --unprotected-refresh "30s": expected at least 1m \(or 0 for none\)/,
+    ],
     [
       ["--metrics-per-volume=maybe"],
       /Cannot use --metrics-per-volume "maybe": expected true or false/,

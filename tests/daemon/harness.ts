@@ -12,7 +12,9 @@ import { FakeEngine, ZERO_COUNTS } from "./fake_engine.ts";
 
 export const START = "2026-01-15T12:03:00Z";
 
-export function appHarness(options: { apiToken?: string; perVolume?: boolean } = {}) {
+export function appHarness(
+  options: { apiToken?: string; perVolume?: boolean; unprotectedRefreshSeconds?: number } = {},
+) {
   const clock = new ManualClock(START);
   const engine = new FakeEngine(clock);
   const logger = new MemoryLogger();
@@ -23,6 +25,9 @@ export function appHarness(options: { apiToken?: string; perVolume?: boolean } =
       metricsPerVolume: options.perVolume ?? true,
       probeIntervalSeconds: 30,
       ...(options.apiToken !== undefined ? { apiToken: options.apiToken } : {}),
+      ...(options.unprotectedRefreshSeconds !== undefined
+        ? { unprotectedRefreshSeconds: options.unprotectedRefreshSeconds }
+        : {}),
     }, clock.now()),
     { engine, clock, logger, build: { version: "0.1.0", commit: "test", buildDate: "unknown" } },
   );

@@ -11,6 +11,7 @@ import {
   DEFAULT_CREATE_SCHEDULE,
   DEFAULT_EXPIRE_SCHEDULE,
   DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
+  DEFAULT_UNPROTECTED_REFRESH_SECONDS,
   resolveDaemonOptions,
   startDaemon,
 } from "../../daemon/mod.ts";
@@ -33,6 +34,7 @@ interface DaemonFlags extends EngineFlags {
   runAtStart?: boolean;
   shutdownTimeout?: string;
   metricsPerVolume: string | boolean;
+  unprotectedRefresh?: string;
 }
 
 export function registerDaemon(program: Command, ctx: CommandContext): void {
@@ -68,6 +70,11 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
         "export per-volume freshness series; =false for very large projects",
       ).default(true),
     )
+    .option(
+      "--unprotected-refresh <duration>",
+      "list every volume for snapsentry_unprotected_volumes at most this often, e.g. 30m; " +
+        `0 = never (default: ${formatDuration(DEFAULT_UNPROTECTED_REFRESH_SECONDS * 1000)})`,
+    )
     .action(async (flags: DaemonFlags) => {
       // Every flag is checked before anything starts (exit 2 on bad input).
       const apiToken = ctx.deps.env.SNAPSENTRY_API_TOKEN;
@@ -90,6 +97,15 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
           }
           : {}),
         metricsPerVolume: boolFlag("--metrics-per-volume", flags.metricsPerVolume),
+        ...(flags.unprotectedRefresh !== undefined
+          ? {
+            unprotectedRefreshSeconds:
+              durationFlag("--unprotected-refresh", flags.unprotectedRefresh, {
+                minMs: 60_000,
+                allowZero: true,
+              }) / 1000,
+          }
+          : {}),
         ...(apiToken !== undefined && apiToken !== "" ? { apiToken } : {}),
       }, ctx.deps.clock.now());
       // The engine validates its own flags (--concurrency, --rate-limit, …) before any API call.
@@ -112,5 +128,6 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
     "snapsentry --cloud mycloud daemon",
     'snapsentry --cloud mycloud daemon --create-schedule "CRON_TZ=Europe/Berlin */15 * * * *" --run-at-start',
     "SNAPSENTRY_API_TOKEN=$(openssl rand -hex 32) snapsentry daemon --bind-address 0.0.0.0:8080",
+    "snapsentry --cloud mycloud daemon --unprotected-refresh 30m",
   );
 }
