@@ -5,8 +5,8 @@
  * @module
  */
 
-import { KEY_PREFIX, MANAGED_KEY } from "./naming.ts";
-import { isSubscribed, parseVolumePolicies } from "./policy.ts";
+import { MANAGED_KEY, POLICY_TYPES, RESTORED_KEYS } from "./naming.ts";
+import { isSubscribed, parseVolumePolicies, policyKeys } from "./policy.ts";
 import type { PlanVolume } from "./types.ts";
 
 /** One volume no policy protects. */
@@ -69,13 +69,16 @@ export function findUnprotected(volumes: readonly PlanVolume[]): UnprotectedRepo
   };
 }
 
+const POLICY_KEYS: ReadonlySet<string> = new Set(POLICY_TYPES.flatMap((t) => policyKeys(t)));
+
 /** Why `volume` is unprotected, or undefined when an enabled, valid policy protects it. */
 function unprotectedReason(volume: PlanVolume): string | undefined {
   const parsed = parseVolumePolicies(volume);
   if (!isSubscribed(volume)) {
-    if (parsed.policies.length === 0 && parsed.invalid.length === 0) {
-      const keys = Object.keys(volume.metadata).some((k) => k.toLowerCase().startsWith(KEY_PREFIX));
-      if (!keys) return "No policy";
+    const keys = Object.keys(volume.metadata).some((k) => POLICY_KEYS.has(k.toLowerCase()));
+    if (!keys) {
+      const from = volume.metadata[RESTORED_KEYS.fromSnapshot];
+      return from ? `No policy (restored from snapshot ${from})` : "No policy";
     }
     const value = volume.metadata[MANAGED_KEY];
     return `Policy keys, but ${MANAGED_KEY} is ${

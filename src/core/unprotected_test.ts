@@ -24,6 +24,10 @@ Deno.test("findUnprotected() lists every volume no enabled, valid policy protect
     vol("6-invalid", { ...ON, "x-snapsentry-express-interval-hours": "5" }),
     vol("7-managed-only", { "x-snapsentry-managed": "true" }),
     vol("8-one-of-two", { ...ON, "x-snapsentry-daily-enabled": "true" }),
+    vol("9-restored", {
+      "x-snapsentry-restored-from-volume": "1-protected",
+      "x-snapsentry-restored-from-snapshot": "snap-1",
+    }),
   ]);
   assertEquals(report.volumes.map((v) => [v.volumeId, v.reason]), [
     ["2-plain", "No policy"],
@@ -41,8 +45,9 @@ Deno.test("findUnprotected() lists every volume no enabled, valid policy protect
       'Invalid policy: Cannot parse x-snapsentry-express-interval-hours "5" on volume 6-invalid: expected 6, 8 or 12 (hours; 0 or empty means 6)',
     ],
     ["7-managed-only", "Subscribed (x-snapsentry-managed=true) but no policy is enabled"],
+    ["9-restored", "No policy (restored from snapshot snap-1)"],
   ]);
   // Volume 8 has an enabled, valid express policy (and an invalid daily one): it is protected.
   assertEquals(report.volumes[0]!.serverIds, ["s1", "s2"]);
-  assertEquals([report.total, report.totalGigabytes], [6, 30]);
+  assertEquals([report.total, report.totalGigabytes], [7, 35]);
 });

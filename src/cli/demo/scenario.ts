@@ -1,12 +1,14 @@
 /**
  * The demo scenario: the whole lifecycle on the built-in emulated cloud, in one process, over a
  * simulated clock. It runs the real commands (doctor, subscribe, status, plan, create-snapshots,
- * expire-snapshots) against an in-process Keystone + Cinder, simulates a month of hourly create
- * runs and six-hourly expire runs in seconds and prints a timeline per volume, then starts the
+ * expire-snapshots, hold, snapshots, restore) against an in-process Keystone + Cinder, simulates
+ * a month of hourly create runs and six-hourly expire runs in seconds (a held snapshot outlives
+ * its expiry, a volume is restored mid-month) and prints a timeline per volume, then starts the
  * daemon on a free loopback port and makes one orchestrator pass against an emulated Kubernetes.
  */
 import { type Clock, ManualClock } from "../../clock.ts";
 import { resolveDaemonOptions, startDaemon } from "../../daemon/mod.ts";
+import { SNAPSHOT_KEYS } from "../../core/mod.ts";
 import { createEmulator, type Emulator } from "../../emulator/mod.ts";
 import { UsageError } from "../../errors.ts";
 import { createEngine, type Observation, type TimelineEvent } from "../../exec/mod.ts";
@@ -81,7 +83,9 @@ export async function runDemo(ctx: CommandContext, flags: DemoFlags): Promise<vo
     writeOut: flags.quiet ? () => {} : ctx.deps.writeOut,
   };
   const run = async (...argv: string[]) => {
-    if (!flags.quiet) out(`\n$ snapsentry ${argv.join(" ")}`);
+    if (!flags.quiet) {
+      out(`\n$ snapsentry ${argv.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(" ")}`);
+    }
     return await ctx.runCli(["--cloud", "emulator", "--log-level", "error", ...argv], inner);
   };
 
@@ -196,6 +200,29 @@ export async function runDemo(ctx: CommandContext, flags: DemoFlags): Promise<vo
   await run("create-snapshots");
   await run("create-snapshots");
 
+  // A hold: the audit wants the first daily snapshot of a database volume kept 12 days, though
+  // its policy keeps snapshots 3 days.
+  const holdDays = Math.min(12, Math.max(1, days - 2));
+  const heldSnapshot = emulator.snapshots(emulator.seed.demoProjectId).find((s) =>
+    s.volumeId === dbData1!.id && s.metadata[SNAPSHOT_KEYS.policyType] === "daily"
+  );
+  const holdUntil = clock.now().add({ hours: 24 * holdDays });
+  if (heldSnapshot) {
+    heading(`Hold a snapshot for an audit: kept ${holdDays} days although its policy keeps 3`);
+    await run(
+      "hold",
+      "--snapshot-id",
+      heldSnapshot.id,
+      "--until",
+      holdUntil.toString(),
+      "--reason",
+      "quarter-end audit",
+    );
+  }
+  // A restore: mid-month someone asks for a database volume as it was the morning before.
+  const restoreHour = days >= 3 ? 24 * Math.min(15, days - 1) + 3 : undefined;
+  let restoredFrom: string | undefined;
+
   heading(`Simulating ${days} days: create every hour, expire every 6 hours`);
   const cloud = await openCloud({
     cloudName: "emulator",
@@ -214,6 +241,7 @@ export async function runDemo(ctx: CommandContext, flags: DemoFlags): Promise<vo
   // A bad afternoon on day 9: new snapshots turn to error for a while.
   const badFrom = simStart.add({ hours: 24 * 8 + 14 });
   let faultAdded = false;
+  const holdEvents: { lapsedReported: string[]; deletedAt?: string } = { lapsedReported: [] };
   for (let hour = 1; hour <= days * 24; hour++) {
     clock.set(simStart.add({ hours: hour }));
     if (!faultAdded && Temporal.Instant.compare(clock.now(), badFrom) >= 0) {
@@ -227,8 +255,38 @@ export async function runDemo(ctx: CommandContext, flags: DemoFlags): Promise<vo
     }
     const reports = [await engine.run("create")];
     if (hour % 6 === 0) reports.push(await engine.run("expire"));
+    if (hour === restoreHour) {
+      const at = clock.now().subtract({ hours: 24 });
+      heading(
+        `Day ${Math.floor(hour / 24) + 1}: restore ${
+          dbData1!.name
+        } as it was at ${at} (a new volume)`,
+      );
+      await run("snapshots", "--volume-id", dbData1!.id, "--policy", "daily");
+      await run(
+        "restore",
+        "--volume-id",
+        dbData1!.id,
+        "--at",
+        at.toString(),
+        "--name",
+        `${dbData1!.name}-restored`,
+      );
+      restoredFrom = at.toString();
+    }
     for (const { summary: s, observation } of reports) {
       if (observation) lastView = observation;
+      if (heldSnapshot) {
+        for (const w of s.warnings) {
+          if (w.code === "hold_expired" && w.snapshotId === heldSnapshot.id) {
+            holdEvents.lapsedReported.push(s.finishedAt);
+          }
+        }
+        const gone = s.actions.find((a) =>
+          a.kind === "expire" && a.status === "done" && a.snapshotId === heldSnapshot.id
+        );
+        if (gone) holdEvents.deletedAt = s.finishedAt;
+      }
       for (const a of s.actions) {
         const kind = a.status === "failed"
           ? "failed"
@@ -268,11 +326,38 @@ export async function runDemo(ctx: CommandContext, flags: DemoFlags): Promise<vo
     }.`,
   );
 
+  if (heldSnapshot) {
+    const expiry = heldSnapshot.metadata[SNAPSHOT_KEYS.expiryDate];
+    ctx.out(
+      `The held snapshot ${heldSnapshot.id} of ${
+        dbData1!.name
+      } (expiry ${expiry}) was kept until ` +
+        `its hold ended at ${holdUntil}; ${
+          holdEvents.lapsedReported.length === 1
+            ? `the expire run at ${holdEvents.lapsedReported[0]} reported that once`
+            : `the end of the hold was reported ${holdEvents.lapsedReported.length} times`
+        }${holdEvents.deletedAt ? ` and deleted it at ${holdEvents.deletedAt}` : ""}.`,
+    );
+  }
+  if (restoredFrom) {
+    const restored = emulator.volumes(emulator.seed.demoProjectId).find((v) =>
+      v.name === `${dbData1!.name}-restored`
+    );
+    ctx.out(
+      `The volume restored on the way, ${restored?.name ?? "(missing!)"}, is ${
+        restored?.status ?? "gone"
+      }: the newest daily snapshot of ${
+        dbData1!.name
+      } at ${restoredFrom}, and no policy of its own.`,
+    );
+  }
+
   heading("Status after the simulation");
   await ctx.runCli(["--cloud", "emulator", "--log-level", "error", "status"], {
     ...inner,
     writeOut: ctx.deps.writeOut,
   });
+  await run("status", "--unprotected");
 
   heading("The daemon on 127.0.0.1 (a free port): one run at start, then GET /metrics");
   clock.autoAdvance = false;
