@@ -131,7 +131,8 @@ export interface RestorePick {
 
 /**
  * The snapshot `restore --at` restores from: the newest `available` managed snapshot of
- * `volumeId` created at or before `at`.
+ * `volumeId` created at or before `at`, to the second (Cinder records `created_at` to the second,
+ * and `snapshots` prints it so: a `created_at` read there and passed as `--at` picks that snapshot).
  *
  * @example
  * ```ts
@@ -154,7 +155,9 @@ export function restorePointAt(
   const candidates = snapshots.filter((s) =>
     s.volumeId === volumeId && s.status === "available" && parseSnapshotStamp(s).managed
   ).sort((a, b) => cmpInstant(b.createdAt, a.createdAt) || (a.id < b.id ? 1 : -1));
-  const pick = candidates.find((s) => cmpInstant(s.createdAt, at) <= 0);
+  const toSecond = (t: Temporal.Instant) =>
+    t.round({ smallestUnit: "second", roundingMode: "floor" });
+  const pick = candidates.find((s) => cmpInstant(toSecond(s.createdAt), at) <= 0);
   if (pick) return { snapshot: pick };
   if (candidates.length === 0) {
     return {

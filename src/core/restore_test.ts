@@ -130,6 +130,11 @@ Deno.test("restorePointAt() and the --snapshot-id checks", async (t) => {
     assertEquals(restorePointAt("v", snaps, I("2026-03-01T23:59:59Z")).snapshot?.id, "a");
     assertEquals(restorePointAt("v", snaps, I("2026-04-01T00:00:00Z")).snapshot?.id, "c");
   });
+  await t.step("to the second: a created_at as printed (whole seconds) picks that snapshot", () => {
+    const late = snap("late", "2026-03-04T10:00:05.750Z", managed);
+    assertEquals(restorePointAt("v", [late], I("2026-03-04T10:00:05Z")).snapshot?.id, "late");
+    assertEquals(restorePointAt("v", [late], I("2026-03-04T10:00:04Z")).snapshot, undefined);
+  });
   await t.step("none that early: the problem names the oldest one", () => {
     const r = restorePointAt("v", snaps, I("2026-02-01T00:00:00Z"));
     assertEquals(r.snapshot, undefined);
