@@ -231,6 +231,15 @@ interface Tracked {
   volumes: string[];
   snapshots: string[];
   attachments: string[];
+  /** Volumes made from the case's snapshots (restores): deleted before the snapshots. */
+  restored: string[];
+}
+
+/** A volume a case transferred to another project, to be given back before cleanup. */
+interface Transferred {
+  from: Cloud;
+  to: Cloud;
+  volumeId: string;
 }
 
 /** Creates volumes, attachments and snapshots for one case and deletes them all in `cleanup()`. */
@@ -238,6 +247,7 @@ export class Fixtures {
   readonly prefix = runPrefix();
   #target: Target;
   #tracked = new Map<Cloud, Tracked>();
+  #transferred: Transferred[] = [];
   #opened: Cloud[] = [];
   #counter = 0;
 
@@ -264,7 +274,12 @@ export class Fixtures {
 
   #track(cloud: Cloud): Tracked {
     let t = this.#tracked.get(cloud);
-    if (!t) this.#tracked.set(cloud, t = { cloud, volumes: [], snapshots: [], attachments: [] });
+    if (!t) {
+      this.#tracked.set(
+        cloud,
+        t = { cloud, volumes: [], snapshots: [], attachments: [], restored: [] },
+      );
+    }
     return t;
   }
 
@@ -357,6 +372,40 @@ export class Fixtures {
     await this.waitGone(cloud, "volume", id);
   }
 
+  /** Records a volume the case restored from its snapshots (deleted before the snapshots). */
+  trackRestored(cloud: Cloud, id: string): void {
+    this.#track(cloud).restored.push(id);
+  }
+
+  /**
+   * Transfers a volume of `from` to the project of `to` without its snapshots (3.55), as an
+   * operator would: the volume is gone from `from`'s project while its snapshots stay there.
+   * Cleanup gives it back first, since Cinder can delete neither the snapshots nor the volume
+   * while they are apart.
+   */
+  async transferAway(from: Cloud, to: Cloud, volumeId: string): Promise<void> {
+    await this.#transfer(from, to, volumeId);
+    this.#transferred.push({ from, to, volumeId });
+  }
+
+  async #transfer(from: Cloud, to: Cloud, volumeId: string): Promise<void> {
+    const offer = await this.#call(from, "POST", "/volume-transfers", {
+      json: { transfer: { volume_id: volumeId, name: this.name("transfer"), no_snapshots: true } },
+      mv: "3.55",
+      expected: [202],
+    }) as { transfer: { id: string; auth_key: string } };
+    await this.#call(to, "POST", `/volume-transfers/${offer.transfer.id}/accept`, {
+      json: { accept: { auth_key: offer.transfer.auth_key } },
+      mv: "3.55",
+      expected: [202],
+    });
+    const bs = await to.blockStorage();
+    await this.waitFor(`volume ${volumeId} available in the other project`, async () => {
+      const v = await bs.getVolume(volumeId);
+      return v.status === "available" ? v : undefined;
+    });
+  }
+
   /** Records a snapshot made by the case (or by the CLI) for cleanup. */
   trackSnapshot(cloud: Cloud, id: string): void {
     this.#track(cloud).snapshots.push(id);
@@ -424,8 +473,26 @@ export class Fixtures {
         errors.push(error);
       }
     };
+    for (const x of this.#transferred.splice(0)) {
+      await attempt(() => this.#transfer(x.to, x.from, x.volumeId));
+    }
     for (const t of this.#tracked.values()) {
       const bs = await t.cloud.blockStorage();
+      for (const id of t.restored) {
+        await attempt(async () => {
+          await this.waitFor(`restored volume ${id} settled`, async () => {
+            try {
+              const v = await bs.getVolume(id);
+              return v.status === "creating" ? undefined : v;
+            } catch (error) {
+              if (error instanceof OpenStackHttpError && error.status === 404) return true;
+              throw error;
+            }
+          });
+          await this.#call(t.cloud, "DELETE", `/volumes/${id}`, { expected: [202, 404] });
+          await this.waitGone(t.cloud, "volume", id);
+        });
+      }
       const snapIds = new Set(t.snapshots);
       for (const volumeId of t.volumes) {
         await attempt(async () => {
