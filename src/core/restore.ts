@@ -122,11 +122,13 @@ export function restorePoints(input: RestorePointsInput): RestorePoint[] {
   );
 }
 
-/** Why no snapshot could be chosen to restore from. */
+/** The snapshot chosen to restore from, or why there is none. */
 export interface RestorePick {
   snapshot?: PlanSnapshot;
   /** Set when `snapshot` is absent. */
   problem?: string;
+  /** With `problem`: the volume has no restore point at all, or none that early. */
+  why?: "none" | "too_early";
 }
 
 /**
@@ -161,11 +163,13 @@ export function restorePointAt(
   if (pick) return { snapshot: pick };
   if (candidates.length === 0) {
     return {
+      why: "none",
       problem: `Cannot restore volume ${volumeId}: it has no available managed snapshot`,
     };
   }
   const oldest = candidates[candidates.length - 1]!;
   return {
+    why: "too_early",
     problem: `Cannot restore volume ${volumeId} as of ${formatUtc(at)}: its oldest available ` +
       `managed snapshot is ${oldest.id}, created at ${formatUtc(oldest.createdAt)}; pass a later ` +
       "--at, or list the restore points with `snapsentry snapshots --volume-id " + volumeId + "`",

@@ -279,7 +279,25 @@ Deno.test("subscribe --snapshot-now takes the first snapshot at once", async () 
     "--snapshot-now",
   ]);
   assert.equal(off.code, 2);
+  // A volume that cannot be snapshotted now is refused before its keys are written.
+  const broken = e.emulator.addVolume(e.emulator.seed.demoProjectId, {
+    name: "b",
+    status: "error",
+  });
+  const refused = await e.run([
+    "subscribe",
+    "daily",
+    "--volume-id",
+    broken.id,
+    "--start-time",
+    "08:00",
+    "--snapshot-now",
+  ]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /status is "error"/);
+  assert.deepEqual(e.emulator.volume(broken.id)!.metadata, {});
 });
+
 Deno.test("status --unprotected lists exactly the volumes without an enabled, valid policy", async () => {
   const e = emulatedCli({ start: "2026-03-10T12:00:00Z" });
   const p = e.emulator.seed.demoProjectId;

@@ -8,6 +8,7 @@
  */
 import type { Command } from "commander";
 import {
+  formatDuration,
   formatUtc,
   type PlanSnapshot,
   RESTORED_KEYS,
@@ -121,7 +122,7 @@ async function chooseSnapshot(
   if (want.at) {
     const pick = restorePointAt(want.volumeId, listed, want.at);
     if (pick.snapshot) return pick.snapshot as Snapshot;
-    if (listed.length === 0 || !pick.problem!.includes("oldest")) {
+    if (pick.why === "none") {
       throw new SnapsentryError(pick.problem!, {
         code: "no_restore_point",
         hint: "list what there is with `snapsentry snapshots --all --volume-id " +
@@ -371,7 +372,9 @@ export function registerRestore(program: Command, ctx: CommandContext): void {
     .option("--availability-zone <zone>", "zone of the new volume (default: the snapshot's)")
     .option(
       "--wait-timeout <duration>",
-      "how long to wait for the volume to become available, e.g. 10m (default: 10m)",
+      `how long to wait for the volume to become available, e.g. 30m (default: ${
+        formatDuration(ENGINE_DEFAULTS.waitTimeoutMs)
+      })`,
     )
     .option("--in-place", "revert the volume itself (Cinder: only to its latest snapshot)")
     .option("--yes", "with --in-place: really revert (without it, only say what would happen)")

@@ -8,7 +8,7 @@
 import { type Command, Option } from "commander";
 import { formatDuration, formatUtc } from "../../core/mod.ts";
 import { UsageError } from "../../errors.ts";
-import { summaryJson } from "../../exec/mod.ts";
+import { ENGINE_DEFAULTS, summaryJson } from "../../exec/mod.ts";
 import { type CommandContext, withExamples } from "../command.ts";
 import { engineFromContext } from "../engine.ts";
 import { metadataTextFlag, policyFlag, retentionDurationFlag, volumeIdsFlag } from "../flags.ts";
@@ -43,7 +43,9 @@ export function registerSnapshot(program: Command, ctx: CommandContext): void {
     .option("--name <name>", "snapshot name (default ondemand-[<policy>-]<volume id>-<time>)")
     .option(
       "--wait-timeout <duration>",
-      "how long to wait for the snapshots to become available, e.g. 10m (default: 10m)",
+      `how long to wait for the snapshots to become available, e.g. 30m (default: ${
+        formatDuration(ENGINE_DEFAULTS.waitTimeoutMs)
+      })`,
     )
     .option("--dry-run", "say what would be taken and take nothing")
     .option("--json", "print the run summary as JSON")

@@ -244,6 +244,16 @@ async function runSubscribe(ctx: CommandContext, type: PolicyType, flags: Subscr
   const volumes = await readVolumes(cinder, volumeIds, "subscribe");
   // Every volume's keys are known (and valid) before the first write.
   const plans = volumes.map((v) => ({ volume: v, ...subscriptionKeys(type, flags, v) }));
+  // With --snapshot-now, the snapshots are planned on the keys about to be written, so a volume
+  // that could not be snapshotted is refused before anything is written.
+  const planned = flags.snapshotNow
+    ? planOnDemand({
+      now: ctx.deps.clock.now(),
+      volumes: plans.map((p) => ({ ...p.volume, metadata: { ...p.volume.metadata, ...p.keys } })),
+      policy: type,
+    })
+    : undefined;
+  if (planned) refuseUnless({ plan: planned, missing: [], volumes: new Map() }, "this project");
   const results = [];
   for (const { volume: before, policy, keys, remove } of plans) {
     const volumeId = before.id;
@@ -280,18 +290,7 @@ async function runSubscribe(ctx: CommandContext, type: PolicyType, flags: Subscr
     // After the writes the volumes are read back: they now carry the policy the snapshot is
     // stamped with. A dry run wrote nothing, so it plans against the keys it would write.
     prepared = flags.dryRun
-      ? {
-        plan: planOnDemand({
-          now,
-          volumes: plans.map((p) => ({
-            ...p.volume,
-            metadata: { ...p.volume.metadata, ...p.keys },
-          })),
-          policy: type,
-        }),
-        missing: [],
-        volumes: new Map(),
-      }
+      ? { plan: planned!, missing: [], volumes: new Map() }
       : await engine.prepareOnDemand({ volumeIds, policy: type }, now);
     refuseUnless(prepared, `project ${cinder.projectId}`);
     snapshots = await takeAndReport(ctx, engine, prepared, {
