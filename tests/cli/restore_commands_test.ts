@@ -301,3 +301,16 @@ Deno.test("restore of a volume that left the project: listed, chosen, and Cinder
   assert.match(r.stderr, /hint: .*transfer it back/);
   assert.equal(e.emulator.volumes(e.emulator.seed.demoProjectId).length, 0, "no volume made");
 });
+
+Deno.test("restore whose create answer was lost adopts the volume Cinder made, never a second", async () => {
+  const { e, db, snaps } = setup();
+  e.emulator.faults.add({ kind: "POST volumes", times: 1, fault: { type: "lost_response" } });
+  const r = await e.run(["restore", "--volume-id", db.id, "--snapshot-id", snaps[2]!.id, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = json(r.stdout);
+  assert.equal(out.status, "available");
+  const made = e.emulator.volumes(e.emulator.seed.demoProjectId).filter((v) => v.id !== db.id);
+  assert.deepEqual(made.map((v) => v.id), [out.volume_id], "exactly one volume");
+  assert.equal(e.emulator.requestCounts().byKind["POST volumes"], 1);
+  assert.ok(r.logs.some((l) => l.event === "volume_create_adopted"));
+});

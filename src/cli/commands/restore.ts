@@ -32,13 +32,15 @@ import {
   type BlockStorageApi,
   hasStatus,
   MV_REVERT,
-  type Snapshot,
   type Volume,
 } from "../../openstack/mod.ts";
 import { blockStorage } from "../cloud.ts";
 import { type CommandContext, withExamples } from "../command.ts";
 import { durationFlag, idsFlag, instantFlag, metadataTextFlag } from "../flags.ts";
 import type { Clock } from "../../clock.ts";
+
+/** What restore reads of a snapshot: a listing's row or a GET's answer alike. */
+type SnapshotRow = PlanSnapshot & { size: number };
 
 interface RestoreFlags {
   volumeId?: string;
@@ -117,11 +119,11 @@ function checkFlags(flags: RestoreFlags) {
 async function chooseSnapshot(
   cinder: BlockStorageApi,
   want: ReturnType<typeof checkFlags>,
-  listed: Snapshot[],
-): Promise<Snapshot> {
+  listed: SnapshotRow[],
+): Promise<SnapshotRow> {
   if (want.at) {
     const pick = restorePointAt(want.volumeId, listed, want.at);
-    if (pick.snapshot) return pick.snapshot as Snapshot;
+    if (pick.snapshot) return pick.snapshot as SnapshotRow;
     if (pick.why === "none") {
       throw new SnapsentryError(pick.problem!, {
         code: "no_restore_point",
@@ -131,7 +133,7 @@ async function chooseSnapshot(
     }
     throw new UsageError(pick.problem!);
   }
-  let snapshot = listed.find((s) => s.id === want.snapshotId);
+  let snapshot: SnapshotRow | undefined = listed.find((s) => s.id === want.snapshotId);
   if (!snapshot) {
     try {
       snapshot = await cinder.getSnapshot(want.snapshotId!);
@@ -187,7 +189,11 @@ function isAmbiguous(e: unknown): boolean {
 }
 
 /** Cinder's refusals of a create, as the flag or the state to fix. */
-function createError(e: unknown, want: ReturnType<typeof checkFlags>, snapshot: Snapshot): never {
+function createError(
+  e: unknown,
+  want: ReturnType<typeof checkFlags>,
+  snapshot: SnapshotRow,
+): never {
   if (e instanceof OpenStackHttpError) {
     const msg = e.serverMessage ?? "";
     if (want.volumeType !== undefined && e.status === 404 && /volume type/i.test(msg)) {
@@ -219,7 +225,11 @@ function createError(e: unknown, want: ReturnType<typeof checkFlags>, snapshot: 
   throw e;
 }
 
-/** Finds the volume an unclear create made: our name, from this snapshot, made since `since`. */
+/**
+ * Finds the volume an unclear create made: from this snapshot (server-side metadata filter), with
+ * our name, created since `since`. A listing's rows carry no `created_at`, so each candidate (a
+ * handful: restores of this one snapshot under this name) is read once.
+ */
 async function findCreated(
   cinder: BlockStorageApi,
   name: string,
@@ -229,9 +239,11 @@ async function findCreated(
   const listed = await cinder.listVolumes({
     metadata: { [RESTORED_KEYS.fromSnapshot]: snapshotId },
   });
-  const mine = listed.filter((v) =>
-    v.name === name && Temporal.Instant.compare(v.createdAt, since.subtract({ seconds: 5 })) >= 0
-  );
+  const mine: Volume[] = [];
+  for (const row of listed.filter((v) => v.name === name)) {
+    const v = await cinder.getVolume(row.id);
+    if (Temporal.Instant.compare(v.createdAt, since.subtract({ seconds: 5 })) >= 0) mine.push(v);
+  }
   return mine.length === 1 ? mine[0] : undefined;
 }
 
@@ -239,7 +251,7 @@ async function restoreInPlace(
   ctx: CommandContext,
   cinder: BlockStorageApi,
   want: ReturnType<typeof checkFlags>,
-  snapshot: Snapshot,
+  snapshot: SnapshotRow,
   listed: PlanSnapshot[],
   flags: RestoreFlags,
 ): Promise<RestoreJson> {
@@ -309,7 +321,7 @@ async function restoreToNew(
   ctx: CommandContext,
   cinder: BlockStorageApi,
   want: ReturnType<typeof checkFlags>,
-  snapshot: Snapshot,
+  snapshot: SnapshotRow,
   flags: RestoreFlags,
 ): Promise<RestoreJson> {
   const log = ctx.logger().with({ source_volume_id: want.volumeId, snapshot_id: snapshot.id });

@@ -6,7 +6,7 @@
  */
 import { type Command, Option } from "commander";
 import { formatUtc, type RestorePoint, restorePoints } from "../../core/mod.ts";
-import { hasStatus, type Volume } from "../../openstack/mod.ts";
+import { hasStatus } from "../../openstack/mod.ts";
 import { blockStorage } from "../cloud.ts";
 import { type CommandContext, withExamples } from "../command.ts";
 import { idsFlag, nowFlag, policyFlag } from "../flags.ts";
@@ -61,7 +61,8 @@ export function registerSnapshots(program: Command, ctx: CommandContext): void {
       const snapshots = await cinder.listSnapshots(
         volumeIds?.length === 1 ? { volumeId: volumeIds[0]! } : {},
       );
-      let volumes: Volume[];
+      // Names and policies only: a listing's rows and a GET's answers alike.
+      let volumes: { id: string; name: string; metadata: Record<string, string> }[];
       if (volumeIds) {
         volumes = [];
         for (const id of volumeIds) {
