@@ -97,6 +97,7 @@ function exportedFamilies(): Set<string> {
     },
     quota: { snapshots: { limit: 1, inUse: 1, forecast: 1 } },
     notes: { policyWarnings: 1, unreadableExpiries: 1, otherManagerSnapshots: 1 },
+    unprotected: { volumes: 1, refreshedAt: Temporal.Instant.from("2026-01-01T00:00:00Z") },
   });
   const names = new Set<string>();
   for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
@@ -167,7 +168,7 @@ Deno.test({
   async fn() {
     const check = await run(["check", "rules", RULES.pathname]);
     assert.ok(check.ok, check.text);
-    assert.match(check.text, /SUCCESS: 13 rules found/);
+    assert.match(check.text, /SUCCESS: 14 rules found/);
     const test = await run(["test", "rules", RULE_TESTS.pathname]);
     assert.ok(test.ok, test.text);
     assert.match(test.text, /SUCCESS/);
