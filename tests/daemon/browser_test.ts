@@ -76,9 +76,11 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const h = appHarness();
-    sampleVolumes(h.history);
     h.scheduler.start({ runAtStart: true });
     await settle();
+    // After the start-up runs: each run's report carries the fake cloud's (empty) view, and the
+    // newest observation wins, so the sample goes in last.
+    sampleVolumes(h.history);
     h.health.success();
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, h.app.fetch);
     const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/`;
@@ -104,7 +106,8 @@ Deno.test({
       // The timeline: one SVG per volume, with created, expired and failed marks and date labels.
       const svgs = dom.match(/<svg class="timeline"[\s\S]*?<\/svg>/g) ?? [];
       assert.equal(svgs.length, 2);
-      assert.equal((svgs[0]!.match(/class="mark-created"/g) ?? []).length, 13);
+      // 13 creates the sample run reported, plus s-daily, which only the observation shows.
+      assert.equal((svgs[0]!.match(/class="mark-created"/g) ?? []).length, 14);
       assert.equal((svgs[0]!.match(/class="mark-failed"/g) ?? []).length, 1);
       assert.equal((svgs[0]!.match(/class="mark-expired"/g) ?? []).length, 10);
       assert.match(svgs[0]!, />01-0\d<\/text>/, "axis dates");
