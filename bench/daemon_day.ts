@@ -8,12 +8,12 @@
  * The CPU figure is the whole process's (`process.cpuUsage`): the daemon and the emulated cloud
  * it talks to share it, so it is an upper bound of the daemon's own CPU.
  *
- *   deno run --allow-all bench/daemon_day.ts [--volumes 10000] [--json]
+ *   deno run --allow-all bench/daemon_day.ts [--volumes 10000] [--no-scrapes] [--json]
  */
 import process from "node:process";
 import { stringify as yamlStringify } from "yaml";
 import { ManualClock } from "../src/clock.ts";
-import { SNAPSHOT_KEYS } from "../src/core/mod.ts";
+import { seedEmulatorSample } from "../src/cli/emulator_sample.ts";
 import { resolveDaemonOptions, startDaemon } from "../src/daemon/mod.ts";
 import { createEmulator } from "../src/emulator/mod.ts";
 import { createEngine } from "../src/exec/mod.ts";
@@ -26,55 +26,42 @@ const flag = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const VOLUMES = Number(flag("--volumes") ?? 10_000);
+if (!Number.isInteger(VOLUMES) || VOLUMES < 20) {
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(
+      `Cannot use --volumes "${flag("--volumes")}": expected a whole number, at least 20\n`,
+    ),
+  );
+  Deno.exit(2);
+}
 const JSON_OUT = args.includes("--json");
 const SCRAPES = !args.includes("--no-scrapes");
 const DAY_MS = 86_400_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
 
 function print(line = "") {
   Deno.stdout.writeSync(new TextEncoder().encode(`${line}\n`));
 }
 
-// The day starts at 00:30 UTC on a fixed date, in the steady state of a daily policy with 2 days'
-// retention: today's and yesterday's snapshots exist. During the day, one window (the next
-// midnight) is taken and one day's snapshots expire: one create and one delete per volume.
-const start = Date.UTC(2026, 5, 10, 0, 30);
-const today = Date.UTC(2026, 5, 10);
-const clock = new ManualClock(iso(start), { autoAdvance: true });
+// The day starts at 06:30 UTC on a fixed date, in the steady state of a daily policy with 2 days'
+// retention: today's and yesterday's snapshots exist (the one before went at 06:00). During the
+// day, one window (the next midnight) is taken, and the 06:00 expire run deletes yesterday's
+// (expired a minute after the midnight create run): one create and one delete per volume.
+const start = Date.UTC(2026, 5, 10, 6, 30);
+const clock = new ManualClock(Temporal.Instant.fromEpochMilliseconds(start), { autoAdvance: true });
 const emulator = createEmulator({ clock, snapshotDelayMs: 1000, deleteDelayMs: 1000 });
 const servers = Math.round(VOLUMES * 0.3);
 const shared = Math.round(VOLUMES * 0.05);
-const { volumes } = emulator.seedSample(emulator.seed.demoProjectId, {
+// Every volume on the daily defaults (00:00 UTC, 2 days' retention), with the snapshots of
+// today's and yesterday's windows, as snapsentry itself would have left them.
+const seeded = seedEmulatorSample(emulator, {
   servers,
   volumesPerServer: 2,
   shared,
   unattached: VOLUMES - 2 * servers - shared,
-  metadata: {
-    "x-snapsentry-managed": "true",
-    "x-snapsentry-daily-enabled": "true",
-    "x-snapsentry-daily-start-time": "00:00",
-    "x-snapsentry-daily-timezone": "UTC",
-    "x-snapsentry-daily-retention-days": "2",
-  },
+  policy: "daily",
+  snapshotsPerVolume: 2,
+  windowsBack: 0,
 });
-let seeded = 0;
-for (const v of volumes) {
-  for (const d of [1, 0]) {
-    const window = today - d * DAY_MS;
-    emulator.addSnapshot({
-      volumeId: v.id,
-      createdAt: iso(window + 60_000),
-      metadata: {
-        [SNAPSHOT_KEYS.managed]: "true",
-        [SNAPSHOT_KEYS.policyType]: "daily",
-        [SNAPSHOT_KEYS.windowStart]: iso(window),
-        [SNAPSHOT_KEYS.expiryDate]: iso(window + 2 * DAY_MS),
-        [SNAPSHOT_KEYS.retentionDays]: "2",
-      },
-    });
-    seeded++;
-  }
-}
 
 const yaml = yamlStringify({ clouds: emulator.cloudConfigs() });
 const cloud = await openCloud({
@@ -147,8 +134,8 @@ if (JSON_OUT) {
   }));
 } else {
   print(
-    `# a simulated day of the daemon (default schedules) on the emulated cloud: ${volumes.length} ` +
-      `volumes, ${seeded} snapshots at the start`,
+    `# a simulated day of the daemon (default schedules) on the emulated cloud: ${seeded.volumes} ` +
+      `volumes, ${seeded.snapshots} snapshots at the start`,
   );
   print(`runs: ${runs.create} create, ${runs.expire} expire`);
   print(`API calls per day: ${total}`);
